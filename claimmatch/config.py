@@ -1,0 +1,115 @@
+"""Settings: defaults < claimmatch.toml < CLAIMMATCH_* environment variables < command-line flags."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from claimmatch.errors import ClaimmatchError
+
+CONFIG_FILE = "claimmatch.toml"
+ENV_PREFIX = "CLAIMMATCH_"
+
+
+def default_cache_dir() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return str(Path(base) / "claimmatch")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every tunable of a run. Thresholds are cosine similarities of normalized MiniLM vectors."""
+
+    # Same-claim (near-duplicate) threshold: calibrated on MRPC, see docs/EVALUATION.md.
+    threshold: float = 0.80
+    # "Same subject" threshold for contradiction candidates (well below the duplicate threshold).
+    candidate_threshold: float = 0.45
+    # Neighbours retrieved per claim from FAISS.
+    neighbors: int = 10
+    # Embed the attribution-free proposition ("core") rather than the whole sentence.
+    embed_field: str = "core"
+    batch_size: int = 64
+    index_dir: str = "indexes"
+    cache_dir: str = ""
+    # Contradictions: NLI verification and flagging.
+    use_nli: bool = True
+    contradiction_threshold: float = 0.60
+    entailment_threshold: float = 0.50
+    within_outlet: bool = False
+    quiet: bool = False
+    strict: bool = False
+    skip_bad_rows: bool = False
+
+    def resolved_cache_dir(self) -> Path:
+        return Path(self.cache_dir or default_cache_dir())
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _coerce(name: str, raw: Any, typ: Any, origin: str) -> Any:
+    typ = typ if isinstance(typ, type) else {"float": float, "int": int, "bool": bool, "str": str}[str(typ)]
+    try:
+        if typ is bool:
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in {"1", "true", "yes", "on"}:
+                return True
+            if text in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(raw)
+        if typ is float and isinstance(raw, bool):
+            raise ValueError(raw)
+        return typ(raw)
+    except (TypeError, ValueError):
+        raise ClaimmatchError(f"{origin}: setting '{name}' must be {typ.__name__}, got {raw!r}") from None
+
+
+def load_settings(config_path: Path | None = None, overrides: dict[str, Any] | None = None,
+                  environ: dict[str, str] | None = None) -> Settings:
+    """Merge the four layers. Unknown keys in the file are an error (a typo should not pass silently)."""
+    environ = dict(os.environ) if environ is None else environ
+    known = {f.name: f.type for f in fields(Settings)}
+    values: dict[str, Any] = {}
+    path = config_path or (Path(CONFIG_FILE) if Path(CONFIG_FILE).exists() else None)
+    if config_path is not None and not config_path.exists():
+        raise ClaimmatchError(f"{config_path}: config file not found")
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ClaimmatchError(f"{path}: not valid TOML ({exc}); fix the file or remove it") from None
+        data = data.get("claimmatch", data)
+        for key, raw in data.items():
+            name = key.replace("-", "_")
+            if name not in known:
+                raise ClaimmatchError(f"{path}: unknown setting '{key}' (known: {', '.join(sorted(known))})")
+            values[name] = _coerce(name, raw, known[name], str(path))
+    for name, typ in known.items():
+        env_key = ENV_PREFIX + name.upper()
+        if env_key in environ:
+            values[name] = _coerce(name, environ[env_key], typ, env_key)
+    for name, raw in (overrides or {}).items():
+        if raw is not None:
+            values[name] = _coerce(name, raw, known[name], f"--{name.replace('_', '-')}")
+    settings = replace(Settings(), **values)
+    _validate(settings)
+    return settings
+
+
+def _validate(s: Settings) -> None:
+    for name in ("threshold", "candidate_threshold", "contradiction_threshold", "entailment_threshold"):
+        value = getattr(s, name)
+        if not -1.0 <= value <= 1.0:
+            raise ClaimmatchError(f"setting '{name}' must lie between -1 and 1, got {value}")
+    if s.candidate_threshold > s.threshold:
+        raise ClaimmatchError(
+            f"candidate_threshold ({s.candidate_threshold}) must not exceed threshold ({s.threshold})")
+    if s.neighbors < 1 or s.batch_size < 1:
+        raise ClaimmatchError("settings 'neighbors' and 'batch_size' must be at least 1")
+    if s.embed_field not in {"core", "text"}:
+        raise ClaimmatchError(f"setting 'embed_field' must be 'core' or 'text', got {s.embed_field!r}")

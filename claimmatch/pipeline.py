@@ -1,0 +1,229 @@
+"""Wires the stages: ingest → clean → claims → embed → index → cluster → contradictions → reports.
+
+``run`` is what ``claimmatch run`` calls and what Python users call.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from claimmatch import __version__
+from claimmatch.claims import extract_claims
+from claimmatch.clean import clean_documents
+from claimmatch.cluster import ClusterResult, cluster_claims
+from claimmatch.config import Settings
+from claimmatch.contradict import assign_topics, flag_pairs
+from claimmatch.embed import Embedder, EmbeddingCache, MiniLMEmbedder, embed_texts
+from claimmatch.errors import InputError
+from claimmatch.index import build_faiss, index_path, load_index, save_index
+from claimmatch.ingest import load_documents
+from claimmatch.judge import CosineJudge, NLIJudge, PairJudge
+from claimmatch.records import Document, IngestReport
+from claimmatch.report import (
+    commit_outputs,
+    json_writer,
+    parquet_writer,
+    render_clusters_md,
+    render_contradictions_md,
+    text_writer,
+)
+
+CLAIM_OUTPUT_COLUMNS = ["claim_id", "doc_id", "outlet", "title", "url", "text", "char_start", "char_end",
+                        "speaker", "quoted", "core", "sent_index", "cluster_id"]
+
+
+@dataclass
+class Timer:
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def stage(self, name: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - start, 3)
+
+
+@dataclass
+class RunResult:
+    out_dir: Path
+    files: list[Path]
+    claims: pl.DataFrame
+    clusters: pl.DataFrame
+    info: dict
+
+
+def default_embedder(settings: Settings) -> Embedder:
+    return MiniLMEmbedder(batch_size=settings.batch_size)
+
+
+def embed_claims(claims: pl.DataFrame, embedder: Embedder, settings: Settings, stats: dict) -> np.ndarray:
+    """Vectors for the configured field, rounded through float16 exactly as an index stores them.
+
+    The rounding makes a run and a later command on its saved index see identical similarities.
+    """
+    cache = EmbeddingCache(settings.resolved_cache_dir())
+    try:
+        vecs = embed_texts(claims[settings.embed_field].to_list(), embedder, cache, settings.batch_size,
+                           settings.quiet, stats)
+    finally:
+        cache.close()
+    return vecs.astype(np.float16).astype(np.float32)
+
+
+def versions() -> dict[str, str]:
+    import faiss
+    import sentence_transformers
+    import torch
+
+    return {"claimmatch": __version__, "python": platform.python_version(), "polars": pl.__version__,
+            "faiss": faiss.__version__, "torch": torch.__version__,
+            "sentence_transformers": sentence_transformers.__version__}
+
+
+def prepare_claims(docs: list[Document], timer: Timer) -> tuple[list[Document], pl.DataFrame]:
+    with timer.stage("clean"):
+        cleaned = clean_documents(docs)
+    with timer.stage("claims"):
+        claims = extract_claims(cleaned)
+    return cleaned, claims
+
+
+def make_judge(settings: Settings, nli_model=None) -> PairJudge:
+    if nli_model is None:
+        return CosineJudge(settings.threshold)
+    return NLIJudge(nli_model, settings.threshold, settings.candidate_threshold,
+                    settings.contradiction_threshold, settings.entailment_threshold, settings.batch_size)
+
+
+def load_nli(settings: Settings):
+    if not settings.use_nli:
+        return None
+    from claimmatch.nli import load_model
+
+    return load_model()
+
+
+def analyze(claims: pl.DataFrame, vectors: np.ndarray, faiss_index, settings: Settings, judge: PairJudge,
+            timer: Timer, header: dict) -> tuple[dict, dict]:
+    """Cluster, then (with an NLI judge) flag contradictions; returns output writers and counts."""
+    with timer.stage("cluster"):
+        result: ClusterResult = cluster_claims(claims, vectors, faiss_index, judge, settings.neighbors,
+                                               settings.embed_field)
+    claims_out = result.claims.select(CLAIM_OUTPUT_COLUMNS)
+    clusters = result.clusters
+    counts = {"clusters": len(clusters), "cross_outlet_clusters": int((clusters["n_outlets"] > 1).sum()),
+              "candidate_pairs": len(result.candidates)}
+    with timer.stage("report"):
+        writers = {
+            "claims.parquet": parquet_writer(claims_out),
+            "clusters.parquet": parquet_writer(clusters),
+            "clusters.md": text_writer(render_clusters_md(claims_out, clusters, header)),
+        }
+    if result.judgement.nli_ab is not None:
+        with timer.stage("contradictions"):
+            flagged = flag_pairs(claims_out, result.candidates, result.judgement,
+                                 settings.contradiction_threshold, settings.within_outlet)
+            pairs, topics = assign_topics(flagged, claims_out)
+        nli_seconds = getattr(judge, "seconds", 0.0)
+        n_scored = 2 * len(result.candidates)
+        counts.update({"contradiction_pairs": len(pairs), "contradiction_topics": len(topics),
+                       "nli_pairs_scored": n_scored,
+                       "nli_pairs_per_s": round(n_scored / nli_seconds, 1) if nli_seconds else None})
+        with timer.stage("report"):
+            md = render_contradictions_md(pairs, topics, claims_out, {
+                **header, "claims": len(claims_out), "clusters": len(clusters),
+                "nli_model": getattr(judge.model, "name", "nli"),
+                "contradiction_threshold": settings.contradiction_threshold,
+                "candidate_threshold": settings.candidate_threshold, "within_outlet": settings.within_outlet,
+                "candidates": len(result.candidates)})
+            writers["contradictions.parquet"] = parquet_writer(pairs)
+            writers["contradictions.md"] = text_writer(md)
+    return writers, {"counts": counts, "claims": claims_out, "clusters": clusters}
+
+
+def run(inputs: list[Path | str], out_dir: Path | str, settings: Settings | None = None, *,
+        index: str | None = None, outlets: Path | None = None, embedder: Embedder | None = None,
+        judge: PairJudge | None = None) -> RunResult:
+    """Run the whole job on ``inputs`` and write the reports into ``out_dir``."""
+    settings = settings or Settings()
+    timer = Timer()
+    report = IngestReport()
+    out_dir = Path(out_dir)
+    with timer.stage("ingest"):
+        docs = load_documents([Path(p) for p in inputs], report, outlets=outlets, strict=settings.strict,
+                              skip_bad_rows=settings.skip_bad_rows)
+    if not docs:
+        raise InputError(f"no readable articles in {', '.join(str(p) for p in inputs)}")
+    _, claims = prepare_claims(docs, timer)
+    embedder = embedder or default_embedder(settings)
+    stats: dict = {}
+    with timer.stage("embed"):
+        vectors = embed_claims(claims, embedder, settings, stats)
+    with timer.stage("index"):
+        faiss_index = build_faiss(vectors)
+        index_dir = None
+        if index:
+            index_dir = index_path(index, settings.index_dir)
+            save_index(index_dir, claims, vectors, embedder)
+    with timer.stage("load_nli"):
+        judge = judge or make_judge(settings, load_nli(settings))
+    n_outlets = len({d.outlet for d in docs})
+    header = {"documents": len(docs), "outlets": n_outlets, "model": embedder.name, "judge": judge.name,
+              "threshold": settings.threshold, "neighbors": settings.neighbors,
+              "embed_field": settings.embed_field}
+    writers, out = analyze(claims, vectors, faiss_index, settings, judge, timer, header)
+    info = {
+        "settings": settings.as_dict(),
+        "inputs": [str(p) for p in inputs],
+        "index": str(index_dir) if index_dir else None,
+        "model": embedder.name,
+        "judge": judge.name,
+        "versions": versions(),
+        "counts": {
+            "documents": len(docs), "outlets": n_outlets, "files_read": report.files_read,
+            "skipped_files": len(report.skipped_files), "skipped_rows": len(report.skipped_rows),
+            "claims": len(claims), "embedded": stats.get("embedded", 0),
+            "embeddings_from_cache": stats.get("from_cache", 0), **out["counts"],
+        },
+        "skipped_files": report.skipped_files,
+        "skipped_rows": report.skipped_rows,
+        "warnings": report.warnings,
+        "timings_s": timer.seconds,
+    }
+    writers["run.json"] = json_writer(info)
+    files = commit_outputs(out_dir, writers)
+    return RunResult(out_dir, files, out["claims"], out["clusters"], info)
+
+
+def contradictions(index: str, out_dir: Path | str, settings: Settings | None = None, *,
+                   embedder: Embedder | None = None, judge: PairJudge | None = None) -> RunResult:
+    """Cluster and flag contradictions for an existing index; writes the same files as ``run``."""
+    settings = settings or Settings()
+    timer = Timer()
+    embedder = embedder or default_embedder(settings)
+    path = index_path(index, settings.index_dir)
+    with timer.stage("load_index"):
+        stored = load_index(path, embedder)
+    with timer.stage("load_nli"):
+        judge = judge or make_judge(settings, load_nli(settings) if settings.use_nli else None)
+    claims = stored.claims
+    header = {"documents": claims["doc_id"].n_unique(), "outlets": claims["outlet"].n_unique(),
+              "model": embedder.name, "judge": judge.name, "threshold": settings.threshold,
+              "neighbors": settings.neighbors, "embed_field": settings.embed_field}
+    writers, out = analyze(claims, stored.vectors, stored.faiss_index, settings, judge, timer, header)
+    info = {"settings": settings.as_dict(), "index": str(path), "model": embedder.name, "judge": judge.name,
+            "versions": versions(), "counts": {"documents": header["documents"], "claims": len(claims),
+                                               **out["counts"]},
+            "timings_s": timer.seconds}
+    writers["run.json"] = json_writer(info)
+    files = commit_outputs(Path(out_dir), writers)
+    return RunResult(Path(out_dir), files, out["claims"], out["clusters"], info)

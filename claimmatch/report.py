@@ -1,0 +1,162 @@
+"""Writers for the run outputs: Parquet and JSON for machines, Markdown for people.
+
+All files of a run are staged first and then renamed into the output folder, so a run that fails
+leaves the previous outputs as they were.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+
+from claimmatch.fileio import atomic_write_json
+
+Writer = Callable[[Path], None]
+
+
+def commit_outputs(out_dir: Path, writers: dict[str, Writer]) -> list[Path]:
+    """Write every file into a staging folder inside ``out_dir``, then rename each into place."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        from claimmatch.errors import ClaimmatchError
+
+        raise ClaimmatchError(f"{out_dir}: exists and is not a folder; choose another --out")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=".claimmatch-staging-", dir=out_dir))
+    try:
+        for name, write in writers.items():
+            write(stage / name)
+        written = []
+        for name in writers:
+            os.replace(stage / name, out_dir / name)
+            written.append(out_dir / name)
+        return written
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def parquet_writer(df: pl.DataFrame) -> Writer:
+    return lambda path: df.write_parquet(path, statistics=False)
+
+
+def text_writer(text: str) -> Writer:
+    return lambda path: path.write_text(text, encoding="utf-8")
+
+
+def json_writer(data: dict) -> Writer:
+    return lambda path: atomic_write_json(path, data)
+
+
+def quote(text: str) -> str:
+    return "“" + " ".join(text.split()) + "”"
+
+
+def _speaker_note(speaker: str | None) -> str:
+    return f"; speaker: {speaker}" if speaker else ""
+
+
+def render_clusters_md(claims: pl.DataFrame, clusters: pl.DataFrame, header: dict) -> str:
+    """Cross-outlet clusters first (most outlets, then size), every member quoted with its source."""
+    by_id = {r["claim_id"]: r for r in claims.iter_rows(named=True)}
+    cross = clusters.filter(pl.col("n_outlets") > 1)
+    within = clusters.filter((pl.col("n_outlets") == 1) & (pl.col("size") > 1))
+    singles = clusters.filter(pl.col("size") == 1)
+    lines = [
+        "# claimmatch: claims shared across outlets",
+        "",
+        f"- Corpus: {header['documents']} documents from {header['outlets']} outlets, {len(claims)} claims",
+        f"- Clusters: {len(clusters)} ({len(cross)} across outlets, {len(within)} within one outlet, "
+        f"{len(singles)} single claims)",
+        f"- Model: {header['model']}; judge: {header['judge']}; duplicate threshold {header['threshold']:.2f}; "
+        f"neighbours {header['neighbors']}; embedded field: {header['embed_field']}",
+        "",
+        "Cohesion is the mean pairwise cosine similarity of a cluster's claims. A claim with a speaker is "
+        "that speaker's claim as reported by the outlet, not the outlet's own assertion.",
+        "",
+    ]
+
+    def section(title: str, frame: pl.DataFrame, empty: str) -> None:
+        lines.extend([f"## {title}", ""])
+        if frame.is_empty():
+            lines.extend([empty, ""])
+        for c in frame.iter_rows(named=True):
+            lines.append(f"### Cluster {c['cluster_id']}: {c['n_outlets']} outlets, {c['size']} claims, "
+                         f"cohesion {c['cohesion']:.2f}")
+            lines.append("")
+            lines.append(f"> {' '.join(c['representative_text'].split())}")
+            lines.append("")
+            for cid in c["claim_ids"]:
+                m = by_id[cid]
+                lines.append(f"- **{m['outlet']}** (`{m['doc_id']}`, claim `{cid}`{_speaker_note(m['speaker'])}): "
+                             f"{quote(m['text'])}")
+            lines.append("")
+
+    section("Clusters across outlets", cross, "No claim was repeated by more than one outlet.")
+    section("Clusters within one outlet", within, "None.")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _who(outlet: str, speaker: str | None) -> str:
+    """Attribute a claim: a quoted speaker's claim is theirs, as reported by the outlet."""
+    return f"{speaker} (as reported by **{outlet}**)" if speaker else f"**{outlet}** (own assertion)"
+
+
+def _source(doc_id: str, url: str | None) -> str:
+    return f"[{doc_id}]({url})" if url else f"`{doc_id}`"
+
+
+def render_contradictions_md(pairs: pl.DataFrame, topics: list, claims: pl.DataFrame, header: dict) -> str:
+    """Topics with their two camps side by side, then every flagged pair by p(contradiction)."""
+    by_cluster: dict[int, list[dict]] = {}
+    for row in claims.iter_rows(named=True):
+        by_cluster.setdefault(row["cluster_id"], []).append(row)
+    lines = [
+        "# claimmatch: claims on which outlets disagree",
+        "",
+        f"- Corpus: {header['documents']} documents from {header['outlets']} outlets, {header['claims']} claims, "
+        f"{header['clusters']} near-duplicate clusters",
+        f"- NLI model: {header['nli_model']}; p(contradiction) = mean over both directions; "
+        f"flag threshold {header['contradiction_threshold']:.2f}",
+        f"- Candidates: cross-{'document' if header['within_outlet'] else 'outlet'} neighbours with cosine ≥ "
+        f"{header['candidate_threshold']:.2f} outside one cluster: {header['candidates']} pairs scored, "
+        f"{len(pairs)} flagged in {len(topics)} topics",
+        "",
+        "A claim with a speaker is that speaker's claim as the outlet reports it, not the outlet's own assertion.",
+        "",
+        "## Topics",
+        "",
+    ]
+    if not topics:
+        lines.extend(["No contradiction was flagged.", ""])
+    for t in topics:
+        lines.append(f"### Topic {t.topic_id}: {t.label}")
+        lines.append("")
+        lines.append(f"{t.pair_count} flagged pairs; strongest p(contradiction) {t.max_p_contradiction:.2f}.")
+        lines.append("")
+        for name, camp in zip(("Camp A", "Camp B"), t.camps, strict=True):
+            members = [m for cid in camp for m in by_cluster.get(cid, [])]
+            outlets = sorted({m["outlet"] for m in members})
+            lines.append(f"**{name}** ({len(outlets)} outlets: {', '.join(outlets)})")
+            lines.append("")
+            for m in sorted(members, key=lambda r: r["claim_id"]):
+                lines.append(f"- {_who(m['outlet'], m['speaker'])}, {_source(m['doc_id'], m.get('url'))}: "
+                             f"{quote(m['text'])}")
+            lines.append("")
+    lines.extend(["## All flagged pairs", ""])
+    if pairs.is_empty():
+        lines.extend(["None.", ""])
+    url_of = dict(zip(claims["claim_id"].to_list(), claims["url"].to_list(), strict=True))
+    ordered = pairs.sort(["p_contradiction", "claim_id_a", "claim_id_b"], descending=[True, False, False])
+    for n, p in enumerate(ordered.iter_rows(named=True), 1):
+        lines.append(f"{n}. p(contradiction) {p['p_contradiction']:.2f}, p(entailment) {p['p_entailment']:.2f}, "
+                     f"cosine {p['similarity']:.2f}, topic {p['topic_id']}")
+        lines.append(f"   - {_who(p['outlet_a'], p['speaker_a'])}, "
+                     f"{_source(p['doc_id_a'], url_of.get(p['claim_id_a']))}: {quote(p['text_a'])}")
+        lines.append(f"   - {_who(p['outlet_b'], p['speaker_b'])}, "
+                     f"{_source(p['doc_id_b'], url_of.get(p['claim_id_b']))}: {quote(p['text_b'])}")
+    return "\n".join(lines).rstrip() + "\n"

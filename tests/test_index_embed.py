@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from claimmatch.embed import EmbeddingCache, embed_texts
+from claimmatch.errors import ClaimmatchError
+from claimmatch.index import index_path, load_index, save_index, search
+
+from .conftest import FakeEmbedder
+
+
+def test_embedding_cache_embeds_each_text_once(tmp_path: Path, fake_embedder: FakeEmbedder):
+    cache = EmbeddingCache(tmp_path)
+    stats: dict = {}
+    texts = ["the pier was damaged", "a storm hit", "the pier was damaged"]
+    first = embed_texts(texts, fake_embedder, cache, quiet=True, stats=stats)
+    assert fake_embedder.texts_seen == 2 and stats == {"embedded": 2, "from_cache": 0}
+    again = embed_texts(texts[:2] + ["new text"], fake_embedder, cache, quiet=True, stats=stats)
+    assert fake_embedder.texts_seen == 3  # only "new text" was embedded
+    assert np.array_equal(first[0], again[0]) and np.array_equal(first[0], first[2])
+    assert np.allclose(np.linalg.norm(first, axis=1), 1.0)
+    cache.close()
+
+
+def _claims(n: int) -> pl.DataFrame:
+    return pl.DataFrame({"claim_id": [f"d#{i:03d}" for i in range(n)], "doc_id": ["d"] * n,
+                         "text": [f"t{i}" for i in range(n)]})
+
+
+def test_index_roundtrip_manifest_and_generations(tmp_path: Path, fake_embedder: FakeEmbedder):
+    path = index_path("news", tmp_path)
+    vecs = fake_embedder.encode(["alpha beta", "gamma delta", "alpha gamma"])
+    manifest = save_index(path, _claims(3), vecs, fake_embedder)
+    for key in ("model", "dimension", "metric", "count", "claimmatch_version", "created"):
+        assert key in manifest
+    assert manifest["count"] == 3 and manifest["metric"] == "inner_product"
+    stored = load_index(path, fake_embedder)
+    assert stored.claims["claim_id"].to_list() == ["d#000", "d#001", "d#002"]
+    sims, ids = search(stored.faiss_index, vecs[:1], k=2)
+    assert ids[0, 0] == 0 and sims[0, 0] == pytest.approx(1.0, abs=1e-3)
+    save_index(path, _claims(2), vecs[:2], fake_embedder)
+    assert sorted(p.name for p in path.glob("gen-*")) == ["gen-000002"]
+    assert json.loads((path / "manifest.json").read_text())["count"] == 2
+
+
+def test_index_refuses_other_model(tmp_path: Path, fake_embedder: FakeEmbedder):
+    path = tmp_path / "idx"
+    save_index(path, _claims(1), fake_embedder.encode(["x"]), fake_embedder)
+
+    class Other(FakeEmbedder):
+        name = "other-model"
+
+    with pytest.raises(ClaimmatchError, match="built with model fake-bow-256"):
+        load_index(path, Other())
+
+
+def test_missing_or_broken_index_is_a_clear_error(tmp_path: Path, fake_embedder: FakeEmbedder):
+    with pytest.raises(ClaimmatchError, match="no index here"):
+        load_index(tmp_path / "nothing")
+    path = tmp_path / "idx"
+    save_index(path, _claims(1), fake_embedder.encode(["x"]), fake_embedder)
+    (path / "gen-000001" / "index.faiss").write_bytes(b"garbage")
+    with pytest.raises(ClaimmatchError, match="unreadable"):
+        load_index(path)
+
+
+def test_uncommitted_generation_leaves_last_state_loadable(tmp_path: Path, fake_embedder: FakeEmbedder):
+    path = tmp_path / "idx"
+    save_index(path, _claims(2), fake_embedder.encode(["a", "b"]), fake_embedder)
+    (path / "gen-000002").mkdir()  # a writer killed before it committed
+    (path / "gen-000002" / "claims.parquet").write_bytes(b"half")
+    assert load_index(path).manifest["count"] == 2
+    save_index(path, _claims(1), fake_embedder.encode(["a"]), fake_embedder)
+    assert load_index(path).manifest["count"] == 1
