@@ -52,6 +52,10 @@ def json_writer(data: dict) -> Writer:
     return lambda path: atomic_write_json(path, data)
 
 
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
 def quote(text: str) -> str:
     return "“" + " ".join(text.split()) + "”"
 
@@ -85,14 +89,15 @@ def render_clusters_md(claims: pl.DataFrame, clusters: pl.DataFrame, header: dic
         if frame.is_empty():
             lines.extend([empty, ""])
         for c in frame.iter_rows(named=True):
-            lines.append(f"### Cluster {c['cluster_id']}: {c['n_outlets']} outlets, {c['size']} claims, "
+            lines.append(f"### Cluster {c['cluster_id']}: {_n(c['n_outlets'], 'outlet')}, {_n(c['size'], 'claim')}, "
                          f"cohesion {c['cohesion']:.2f}")
             lines.append("")
             lines.append(f"> {' '.join(c['representative_text'].split())}")
             lines.append("")
             for cid in c["claim_ids"]:
                 m = by_id[cid]
-                lines.append(f"- **{m['outlet']}** (`{m['doc_id']}`, claim `{cid}`{_speaker_note(m['speaker'])}): "
+                doc = "" if m["doc_id"] == m["outlet"] else f"`{m['doc_id']}`, "
+                lines.append(f"- **{m['outlet']}** ({doc}claim `{cid}`{_speaker_note(m['speaker'])}): "
                              f"{quote(m['text'])}")
             lines.append("")
 
@@ -141,7 +146,7 @@ def render_contradictions_md(pairs: pl.DataFrame, topics: list, claims: pl.DataF
         for name, camp in zip(("Camp A", "Camp B"), t.camps, strict=True):
             members = [m for cid in camp for m in by_cluster.get(cid, [])]
             outlets = sorted({m["outlet"] for m in members})
-            lines.append(f"**{name}** ({len(outlets)} outlets: {', '.join(outlets)})")
+            lines.append(f"**{name}** ({_n(len(outlets), 'outlet')}: {', '.join(outlets)})")
             lines.append("")
             for m in sorted(members, key=lambda r: r["claim_id"]):
                 lines.append(f"- {_who(m['outlet'], m['speaker'])}, {_source(m['doc_id'], m.get('url'))}: "

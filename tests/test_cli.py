@@ -122,3 +122,13 @@ def test_every_cli_command_is_documented_in_the_readme():
     assert "run" in commands
     missing = [c for c in commands if f"claimmatch {c}" not in readme]
     assert not missing, f"commands missing from README.md: {missing}"
+
+
+def test_readme_quickstart_has_exactly_two_commands():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    quick = readme.split("## Quickstart")[1].split("\n## ")[0]
+    commands = re.findall(r"```bash\n(.*?)\n```", quick, flags=re.S)
+    assert len(commands) == 2
+    assert "claimmatch run seeds/ --out out/seeds" in commands[0] and "pytest" in commands[1]
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert commands[1].strip() in ci
