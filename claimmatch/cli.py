@@ -59,6 +59,19 @@ def user_errors(fn):
     return wrapper
 
 
+def _report_written(result) -> None:
+    """Counts on stderr; where the reports are on stdout (what a script would capture)."""
+    c = result.info["counts"]
+    summary = f"{c['documents']} documents, {c['claims']} claims, {c['clusters']} clusters " \
+              f"({c['cross_outlet_clusters']} across outlets)"
+    if "contradiction_pairs" in c:
+        summary += f", {c['contradiction_pairs']} contradictions in {c['contradiction_topics']} topics"
+    typer.echo(summary, err=True)
+    typer.echo(f"reports written to {result.out_dir}/")
+    for path in result.files:
+        typer.echo(f"  {path}")
+
+
 @app.command("run")
 @user_errors
 def run_cli(
@@ -86,12 +99,7 @@ def run_cli(
         "skip_bad_rows": skip_bad_rows or None, "use_nli": False if no_nli else None,
         "within_outlet": within_outlet or None})
     result = run(inputs or [], out, settings, index=index, outlets=outlets)
-    counts = result.info["counts"]
-    typer.echo(f"{counts['documents']} documents, {counts['claims']} claims, {counts['clusters']} clusters "
-               f"({counts['cross_outlet_clusters']} across outlets)", err=True)
-    typer.echo(f"reports written to {result.out_dir}/")
-    for path in result.files:
-        typer.echo(f"  {path}")
+    _report_written(result)
 
 
 @app.command("contradictions")
@@ -115,12 +123,7 @@ def contradictions_cli(
         "threshold": threshold, "contradiction_threshold": contradiction_threshold, "quiet": quiet or None,
         "within_outlet": within_outlet or None, "use_nli": True})
     result = contradictions(index, out, settings)
-    counts = result.info["counts"]
-    typer.echo(f"{counts['claims']} claims, {counts.get('contradiction_pairs', 0)} contradictions flagged in "
-               f"{counts.get('contradiction_topics', 0)} topics", err=True)
-    typer.echo(f"reports written to {result.out_dir}/")
-    for path in result.files:
-        typer.echo(f"  {path}")
+    _report_written(result)
 
 
 @app.command("nli")

@@ -130,6 +130,14 @@ def _row_document(row: dict, path: Path, where: str) -> Document:
                     url=extra["url"], published=extra["published"], source=str(path))
 
 
+def _bad_row(report: IngestReport, where: str, message: str, skip_bad_rows: bool) -> None:
+    """Stop on a malformed row, or record and skip it with --skip-bad-rows."""
+    if not skip_bad_rows:
+        raise InputError(f"{message} (fix the row, or pass --skip-bad-rows)")
+    report.skipped_rows.append(where)
+    _warn(report, f"skipped {message}")
+
+
 def _iter_jsonl(path: Path, report: IngestReport, skip_bad_rows: bool) -> Iterator[Document]:
     with path.open("rb") as fh:
         for lineno, raw in enumerate(fh, 1):
@@ -143,10 +151,7 @@ def _iter_jsonl(path: Path, report: IngestReport, skip_bad_rows: bool) -> Iterat
                 yield _row_document(row, path, where)
             except (json.JSONDecodeError, InputError) as exc:
                 msg = str(exc) if isinstance(exc, InputError) else f"{where}: malformed JSON ({exc.msg})"
-                if not skip_bad_rows:
-                    raise InputError(f"{msg} (fix the row, or pass --skip-bad-rows)") from None
-                report.skipped_rows.append(where)
-                _warn(report, f"skipped {msg}")
+                _bad_row(report, where, msg, skip_bad_rows)
 
 
 def _iter_csv(path: Path, report: IngestReport, skip_bad_rows: bool) -> Iterator[Document]:
@@ -163,27 +168,16 @@ def _iter_csv(path: Path, report: IngestReport, skip_bad_rows: bool) -> Iterator
                 return
             except csv.Error as exc:
                 where = f"{path}:{reader.line_num}"
-                if not skip_bad_rows:
-                    raise InputError(f"{where}: malformed CSV ({exc}) (fix the row, or pass --skip-bad-rows)") \
-                        from None
-                report.skipped_rows.append(where)
-                _warn(report, f"skipped {where}: malformed CSV ({exc})")
+                _bad_row(report, where, f"{where}: malformed CSV ({exc})", skip_bad_rows)
                 continue
             where = f"{path}:{reader.line_num}"
             if None in row or any(v is None for v in row.values()):
-                err = f"{where}: wrong number of fields"
-                if not skip_bad_rows:
-                    raise InputError(f"{err} (fix the row, or pass --skip-bad-rows)")
-                report.skipped_rows.append(where)
-                _warn(report, f"skipped {err}")
+                _bad_row(report, where, f"{where}: wrong number of fields", skip_bad_rows)
                 continue
             try:
                 yield _row_document(row, path, where)
             except InputError as exc:
-                if not skip_bad_rows:
-                    raise InputError(f"{exc} (fix the row, or pass --skip-bad-rows)") from None
-                report.skipped_rows.append(where)
-                _warn(report, f"skipped {exc}")
+                _bad_row(report, where, str(exc), skip_bad_rows)
 
 
 def _iter_parquet(path: Path, report: IngestReport, skip_bad_rows: bool) -> Iterator[Document]:
@@ -206,10 +200,7 @@ def _iter_parquet(path: Path, report: IngestReport, skip_bad_rows: bool) -> Iter
             try:
                 yield _row_document(row, path, where)
             except InputError as exc:
-                if not skip_bad_rows:
-                    raise InputError(f"{exc} (fix the row, or pass --skip-bad-rows)") from None
-                report.skipped_rows.append(where)
-                _warn(report, f"skipped {exc}")
+                _bad_row(report, where, str(exc), skip_bad_rows)
 
 
 def iter_documents(inputs: list[Path], report: IngestReport | None = None, *, outlets: Path | None = None,
