@@ -425,12 +425,13 @@ def _doc_claims(doc: Document) -> list[dict]:
     sentences = [" ".join(text[a:b].split()) for a, b in spans]
     rows: list[dict] = []
     antecedent: str | None = None
+    previous: str | None = None  # previous sentence in the same paragraph
     prev_par_end = -1
     for idx, (start, end) in enumerate(spans):
         sentence = sentences[idx]
         same_paragraph = "\n\n" not in text[prev_par_end:start] if prev_par_end >= 0 else False
         if not same_paragraph:
-            antecedent = None
+            antecedent = previous = None
         prev_par_end = end
         starts_inside = bool(mask[start]) and text[start] not in OPENERS
         inside = _inside_ratio(mask, text, start, end) >= 0.9
@@ -459,15 +460,45 @@ def _doc_claims(doc: Document) -> list[dict]:
                 if who:
                     speakers.quote_speaker = speakers.resolve(who, False, antecedent)
         antecedent = _leading_subject(sentence) or (speaker if speaker and _is_named(speaker) else antecedent)
+        before, previous = previous, sentence
         if not _is_statement(sentence) or (quoted and not _is_statement(core)):
             continue
         rows.append({
             "claim_id": f"{doc.doc_id}#{len(rows):03d}", "doc_id": doc.doc_id, "outlet": doc.outlet,
             "title": doc.title, "url": doc.url, "text": sentence, "char_start": start, "char_end": end,
-            "speaker": speaker if quoted else None, "quoted": quoted, "core": core if quoted else sentence,
+            "speaker": speaker if quoted else None, "quoted": quoted,
+            "core": core if quoted else _resolve_it(sentence, before),
             "sent_index": idx,
         })
     return rows
+
+
+_IT_SUBJECT = re.compile(
+    r"^(?P<lead>(?:(?:But|And|Yet|However|Still),?\s+)?)[Ii]t\s+"
+    r"(?=(?:has|had|have)\s+been\b|(?:was|is|were)\s+(?:\w+ly\s+)?\w+(?:ed|en)\b)"
+)
+_THING_SUBJECT = re.compile(
+    r"^(?:(?:But|And|Yet|However),?\s+)?(?P<np>(?:The|This|That)\s+[a-z][\w’'-]*(?:\s+[a-z][\w’'-]*){0,2}?)"
+    r"\s+(?:came|comes|has|had|was|is|will|would|began|took|remains|remained)\b"
+)
+
+
+def _resolve_it(sentence: str, previous: str | None) -> str:
+    """ "But it has been widely violated ..." after "The ceasefire came into effect ...": name the ceasefire.
+
+    Only a passive or perfect "it" (not "it is clear that", "it was agreed to") whose previous sentence
+    in the paragraph opens with a plain "The <noun>" subject; the core then compares like for like.
+    """
+    m = _IT_SUBJECT.match(sentence)
+    if not m or not previous:
+        return sentence
+    rest = sentence[m.end():]
+    if re.match(r"(?:\w+\s+){1,3}?(?:that|to|whether|if)\b", rest):
+        return sentence
+    subj = _THING_SUBJECT.match(previous)
+    if not subj:
+        return sentence
+    return subj.group("np") + " " + rest
 
 
 def _forward_speaker(

@@ -163,8 +163,21 @@ def test_seed_claims_are_deterministic_and_offsets_hold():
         assert texts[row["doc_id"]][row["char_start"]:row["char_end"]] == row["text"]
         assert not row["text"].rstrip("”»\"'").endswith("?")
         assert (row["speaker"] is None) == (not row["quoted"]) or row["quoted"]
-        if not row["quoted"]:
+        if not row["quoted"] and not row["text"].startswith("But it "):
             assert row["core"] == row["text"]
+
+
+def test_passive_it_is_resolved_from_the_previous_sentence():
+    from claimmatch.claims import _resolve_it
+
+    prev = "The ceasefire came into effect in February with the aim of easing talks."
+    assert _resolve_it("But it has been widely violated by the regime forces.", prev) == \
+        "The ceasefire has been widely violated by the regime forces."
+    # An expletive "it" keeps its sentence.
+    assert _resolve_it("It was finally agreed that it would be fought.", prev).startswith("It was finally")
+    assert _resolve_it("It is clear that the US failed.", prev).startswith("It is clear")
+    # No plain noun subject before: nothing to resolve.
+    assert _resolve_it("It has been violated.", "Kerry said the talks stalled.") == "It has been violated."
 
 
 def test_seed_001_speakers():
