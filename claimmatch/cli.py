@@ -157,5 +157,184 @@ def nli_cli(
         typer.echo(f"{label}  " + "  ".join(f"{k}={v:.4f}" for k, v in scores.items()))
 
 
+# --- larger corpora: on-disk indexes (claimmatch/indexing.py) ---------------------------------------
+
+index_app = typer.Typer(name="index", no_args_is_help=True, rich_markup_mode=None,
+                        help="Build and maintain on-disk claim indexes: streaming, incremental, resumable.")
+app.add_typer(index_app, name="index")
+
+IndexNameOpt = Annotated[str, typer.Option("--index", help="Index name (under indexes/) or path.")]
+IndexTypeOpt = Annotated[str, typer.Option("--index-type", help="auto (flat, or ivf-sq8 above the measured "
+                                           "break-even), flat, ivf-sq8, ivf-pq or hnsw.")]
+EngineOpt = Annotated[str, typer.Option("--engine", help="local (in-process) or ray.")]
+RayAddressOpt = Annotated[str | None, typer.Option("--ray-address", help="Ray cluster address (default: "
+                                                   "$RAY_ADDRESS, else a local Ray).")]
+ChunkOpt = Annotated[int, typer.Option("--chunk-docs", help="Documents per committed chunk.")]
+InputsArg = Annotated[list[Path] | None, typer.Argument(help="Article files or folders.", show_default=False)]
+
+
+def _update_cli(mode: str, inputs, index, outlets, index_type, engine, ray_address, chunk_docs, strict,
+                skip_bad_rows, quiet, config) -> None:
+    from claimmatch.engines import get_engine
+    from claimmatch.indexing import update_index
+
+    settings = load_settings(config, {"quiet": quiet or None, "strict": strict or None,
+                                      "skip_bad_rows": skip_bad_rows or None})
+    eng = get_engine(engine, ray_address)
+    try:
+        rep = update_index(inputs or [], index, settings, mode=mode, engine=eng, outlets=outlets,
+                           index_type=index_type, chunk_docs=chunk_docs)
+    finally:
+        eng.close()
+    m = rep.manifest
+    typer.echo(f"{rep.documents_seen} documents: {rep.added} new, {rep.changed} changed, {rep.unchanged} unchanged"
+               f"{f', {rep.removed} removed' if rep.removed else ''}; {rep.claims_added} claims added "
+               f"({rep.embedded} embedded, {rep.from_cache} from cache)", err=True)
+    typer.echo(f"index {rep.path}: {m['documents']} documents, {m['count']} claims, {m['index_type']} index")
+
+
+@index_app.command("build")
+@user_errors
+def index_build_cli(
+    index: IndexNameOpt,
+    inputs: InputsArg = None,
+    outlets: Annotated[Path | None, typer.Option(help="CSV mapping doc_id to outlet for text folders.")] = None,
+    index_type: IndexTypeOpt = "auto",
+    engine: EngineOpt = "local",
+    ray_address: RayAddressOpt = None,
+    chunk_docs: ChunkOpt = 1000,
+    strict: Annotated[bool, typer.Option("--strict", help="Treat unreadable or binary files as errors.")] = False,
+    skip_bad_rows: Annotated[bool, typer.Option("--skip-bad-rows", help="Skip malformed JSONL/CSV rows.")] = False,
+    quiet: QuietOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Index exactly these documents, streaming them in committed chunks.
+
+    Rerunning the same command resumes an interrupted build, and re-indexes only new or changed
+    documents (documents gone from the inputs are removed).
+
+    Examples: claimmatch index build ../shared/data/news/reuters21578.jsonl --index reuters
+              claimmatch index build archive/ --index archive --engine ray --ray-address auto
+    """
+    _update_cli("build", inputs, index, outlets, index_type, engine, ray_address, chunk_docs, strict,
+                skip_bad_rows, quiet, config)
+
+
+@index_app.command("add")
+@user_errors
+def index_add_cli(
+    index: IndexNameOpt,
+    inputs: InputsArg = None,
+    outlets: Annotated[Path | None, typer.Option(help="CSV mapping doc_id to outlet for text folders.")] = None,
+    index_type: IndexTypeOpt = "auto",
+    engine: EngineOpt = "local",
+    ray_address: RayAddressOpt = None,
+    chunk_docs: ChunkOpt = 1000,
+    strict: Annotated[bool, typer.Option("--strict", help="Treat unreadable or binary files as errors.")] = False,
+    skip_bad_rows: Annotated[bool, typer.Option("--skip-bad-rows", help="Skip malformed JSONL/CSV rows.")] = False,
+    quiet: QuietOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Add new and changed documents to an index (unchanged ones are skipped by content hash).
+
+    Example: claimmatch index add today/ --index archive
+    """
+    _update_cli("add", inputs, index, outlets, index_type, engine, ray_address, chunk_docs, strict,
+                skip_bad_rows, quiet, config)
+
+
+@index_app.command("remove")
+@user_errors
+def index_remove_cli(
+    doc_id: Annotated[list[str], typer.Option("--doc-id", help="Document id to remove (repeatable).")],
+    index: IndexNameOpt,
+    config: ConfigOpt = None,
+) -> None:
+    """Remove documents (and their claims) from an index.
+
+    Example: claimmatch index remove --doc-id reuters-17 --doc-id reuters-18 --index reuters
+    """
+    from claimmatch.indexing import remove_documents
+
+    rep = remove_documents(index, doc_id, load_settings(config))
+    for warning in rep.ingest.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    typer.echo(f"removed {rep.removed} documents; index {rep.path}: {rep.manifest['documents']} documents, "
+               f"{rep.manifest['count']} claims")
+
+
+@index_app.command("info")
+@user_errors
+def index_info_cli(
+    name: Annotated[str, typer.Argument(help="Index name (under indexes/) or path.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Show what an index holds: counts, outlets, model, index type, size on disk.
+
+    Example: claimmatch index info reuters
+    """
+    from claimmatch.indexing import index_info
+
+    info = index_info(name, load_settings(config))
+    if as_json:
+        typer.echo(json.dumps(info, indent=2, ensure_ascii=False))
+        return
+    size = info["size_bytes"] / 2**20
+    typer.echo(f"index      {info['index']} ({info['state']})")
+    typer.echo(f"model      {info['model']} ({info['dimension']} dims, field '{info['embed_field']}')")
+    nprobe = f", nprobe {info['nprobe']}" if info["nprobe"] else ""
+    typer.echo(f"type       {info['index_type']} (requested {info['index_type_requested']}{nprobe})")
+    typer.echo(f"contents   {info['documents']} documents, {info['claims']} claims, {info['outlets']} outlets")
+    typer.echo(f"storage    {info['rows_stored']} rows ({info['removed_rows']} removed), {info['shards']} chunks, "
+               f"{size:.1f} MiB on disk")
+    typer.echo(f"updated    {info['updated']} (created {info['created']})")
+    for row in info["top_outlets"]:
+        typer.echo(f"  {row['outlet']}: {row['documents']} documents, {row['claims']} claims")
+
+
+@app.command("search")
+@user_errors
+def search_cli(
+    text: Annotated[str, typer.Argument(help="Text to search for.")],
+    index: IndexNameOpt,
+    k: Annotated[int, typer.Option("-k", help="Number of claims to return.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per hit.")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Nearest claims to TEXT in an index, with outlet, document and cosine score.
+
+    Example: claimmatch search "The central bank raised interest rates" --index reuters -k 10
+    """
+    from claimmatch.indexing import search_index
+
+    hits = search_index(index, text, k, load_settings(config))
+    for row in hits.iter_rows(named=True):
+        if as_json:
+            typer.echo(json.dumps(row, ensure_ascii=False))
+        else:
+            typer.echo(f"{row['rank']:>3}  {row['score']:.3f}  {row.get('outlet')}  {row['doc_id']}  "
+                       f"{row['claim_id']}  {' '.join(str(row['text']).split())}")
+
+
+@app.command("cluster")
+@user_errors
+def cluster_cli(
+    index: IndexNameOpt,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder for the reports.")] = Path("out"),
+    threshold: Annotated[float | None, typer.Option(help="Same-claim cosine threshold.")] = None,
+    quiet: QuietOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Cluster the claims of an index (claims.parquet, clusters.parquet, clusters.md, run.json).
+
+    Example: claimmatch cluster --index reuters --out out/reuters
+    """
+    from claimmatch.indexing import cluster_index
+
+    settings = load_settings(config, {"threshold": threshold, "quiet": quiet or None, "use_nli": False})
+    _report_written(cluster_index(index, out, settings))
+
+
 if __name__ == "__main__":
     app()

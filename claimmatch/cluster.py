@@ -47,57 +47,111 @@ def retrieve_pairs(index: faiss.Index, vectors: np.ndarray, k: int, min_sim: flo
         return Candidates(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32))
     # Recompute similarity from the vectors so (i, j) and (j, i) agree exactly, then deduplicate.
     pairs = np.unique(np.stack([lo, hi], axis=1), axis=0)
-    sim = np.einsum("ij,ij->i", vectors[pairs[:, 0]], vectors[pairs[:, 1]]).astype(np.float32)
+    sim = pair_cosines(vectors, pairs[:, 0], pairs[:, 1])
     return Candidates(pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64), np.round(sim, 6))
 
 
-class _Groups:
-    """Union–find whose roots keep their member lists (clusters stay small; merges are rare)."""
-
-    def __init__(self, n: int) -> None:
-        self.parent = list(range(n))
-        self.members: dict[int, list[int]] = {i: [i] for i in range(n)}
-
-    def find(self, x: int) -> int:
-        while self.parent[x] != x:
-            self.parent[x] = self.parent[self.parent[x]]
-            x = self.parent[x]
-        return x
-
-    def union(self, a: int, b: int) -> None:
-        ra, rb = sorted((self.find(a), self.find(b)))
-        self.parent[rb] = ra
-        self.members[ra].extend(self.members.pop(rb))
+def pair_cosines(vectors: np.ndarray, a: np.ndarray, b: np.ndarray, batch: int = 65_536) -> np.ndarray:
+    """Dot products of row pairs in float32, in batches: ``vectors`` may be a large float16 memmap."""
+    out = np.empty(len(a), dtype=np.float32)
+    for s in range(0, len(a), batch):
+        va = np.asarray(vectors[a[s:s + batch]], dtype=np.float32)
+        vb = np.asarray(vectors[b[s:s + batch]], dtype=np.float32)
+        out[s:s + len(va)] = np.einsum("ij,ij->i", va, vb)
+    return out
 
 
 def group(vectors: np.ndarray, cand: Candidates, verdict: Judgement, threshold: float) -> np.ndarray:
-    """Average-link agglomeration over verified edges; returns a group label (root index) per claim."""
-    groups = _Groups(len(vectors))
-    link: dict[tuple[int, int], float] = {}
-    vetoed: set[tuple[int, int]] = set()
-    for i, j, s, v in zip(cand.i.tolist(), cand.j.tolist(), verdict.link_sim.tolist(), verdict.veto.tolist(),
-                          strict=True):
-        link[(i, j)] = s
-        if v:
-            vetoed.add((i, j))
-    order = sorted((-float(s), int(i), int(j)) for i, j, s, ok in
-                   zip(cand.i, cand.j, verdict.link_sim, verdict.same, strict=True) if ok)
-    for _, i, j in order:
-        ra, rb = groups.find(i), groups.find(j)
+    """Average-link agglomeration over verified edges; returns a group label (root index) per claim.
+
+    The average link of clusters A and B is computed from per-cluster vector sums, mean cross cosine =
+    (ΣA · ΣB) / (|A||B|), plus corrections for judged pairs whose link similarity differs from their cosine
+    (and vetoes), aggregated per pair of clusters. So a merge costs one dot product whatever the cluster
+    sizes, and memory stays linear in the number of claims and judged pairs.
+    """
+    n = len(vectors)
+    parent = list(range(n))
+    sizes: dict[int, int] = {}  # roots of clusters with more than one member
+    sums: dict[int, np.ndarray] = {}
+    # Between-cluster corrections: adj[a][b] = [Σ(link - cosine) over judged cross pairs, any veto].
+    adj: dict[int, dict[int, list]] = {}
+    corr = verdict.link_sim.astype(np.float64) - cand.sim.astype(np.float64)
+    special = np.flatnonzero((np.abs(corr) > 1e-6) | verdict.veto)
+    for e in special.tolist():
+        i, j = int(cand.i[e]), int(cand.j[e])
+        for x, y in ((i, j), (j, i)):
+            entry = adj.setdefault(x, {}).setdefault(y, [0.0, False])
+            entry[0] += float(corr[e])
+            entry[1] = entry[1] or bool(verdict.veto[e])
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def vector_sum(root: int) -> np.ndarray:
+        found = sums.get(root)
+        return found if found is not None else np.asarray(vectors[root], dtype=np.float64)
+
+    ok = np.flatnonzero(verdict.same)
+    order = ok[np.lexsort((cand.j[ok], cand.i[ok], -verdict.link_sim[ok].astype(np.float64)))]
+    for i, j in zip(cand.i[order].tolist(), cand.j[order].tolist(), strict=True):
+        ra, rb = find(i), find(j)
         if ra == rb:
             continue
-        ma, mb = groups.members[ra], groups.members[rb]
-        if vetoed and any((min(x, y), max(x, y)) in vetoed for x in ma for y in mb):
+        entry = adj.get(ra, {}).get(rb)
+        if entry is not None and entry[1]:
             continue
-        cross = vectors[ma] @ vectors[mb].T
-        for ai, x in enumerate(ma):
-            for bi, y in enumerate(mb):
-                key = (min(x, y), max(x, y))
-                if key in link:
-                    cross[ai, bi] = link[key]
-        if float(cross.mean()) >= threshold - 1e-6:
-            groups.union(i, j)
-    return np.array([groups.find(i) for i in range(len(vectors))], dtype=np.int64)
+        sa, sb = vector_sum(ra), vector_sum(rb)
+        na, nb = sizes.get(ra, 1), sizes.get(rb, 1)
+        mean = (float(sa @ sb) + (entry[0] if entry is not None else 0.0)) / (na * nb)
+        if mean < threshold - 1e-6:
+            continue
+        keep, drop = (ra, rb) if ra < rb else (rb, ra)
+        parent[drop] = keep
+        sums[keep] = sa + sb
+        sums.pop(drop, None)
+        sizes[keep] = na + nb
+        sizes.pop(drop, None)
+        moved = adj.pop(drop, {})
+        mine = adj.setdefault(keep, {})
+        mine.pop(drop, None)
+        for other, (c, v) in moved.items():
+            if other == keep:
+                continue
+            back = adj[other]
+            back.pop(drop, None)
+            merged = mine.setdefault(other, [0.0, False])
+            merged[0] += c
+            merged[1] = merged[1] or v
+            back[keep] = merged
+    return np.array([find(i) for i in range(n)], dtype=np.int64)
+
+
+_DENSE_MAX = 2048  # clusters larger than this are described block by block, never as one n×n matrix
+
+
+def _large_cluster_stats(vectors: np.ndarray, rows: list[int], block: int = 1024) -> tuple[float, float, np.ndarray]:
+    """Cohesion, minimum pairwise cosine and centrality of a big cluster in O(n·block) memory."""
+    n = len(rows)
+    total = np.zeros(vectors.shape[1], dtype=np.float64)
+    for s in range(0, n, block):
+        total += np.asarray(vectors[rows[s:s + block]], dtype=np.float64).sum(axis=0)
+    centrality = np.empty(n, dtype=np.float64)
+    sq_sum, lowest = 0.0, np.inf
+    for s in range(0, n, block):
+        a = np.asarray(vectors[rows[s:s + block]], dtype=np.float32)
+        sq = np.einsum("ij,ij->i", a, a).astype(np.float64)
+        sq_sum += float(sq.sum())
+        centrality[s:s + len(a)] = (a.astype(np.float64) @ total - sq) / (n - 1)
+        for t in range(0, n, block):
+            sim = a @ np.asarray(vectors[rows[t:t + block]], dtype=np.float32).T
+            if s == t:
+                np.fill_diagonal(sim, np.inf)
+            lowest = min(lowest, float(sim.min()))
+    cohesion = (float(total @ total) - sq_sum) / (n * (n - 1))
+    return cohesion, lowest, centrality
 
 
 def summarize(claims: pl.DataFrame, vectors: np.ndarray, labels: np.ndarray) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -114,11 +168,16 @@ def summarize(claims: pl.DataFrame, vectors: np.ndarray, labels: np.ndarray) -> 
         members.setdefault(lab, []).append(row)
     infos = []
     for rows in members.values():
+        if len(rows) == 1:  # most claims at scale: nothing to compute
+            infos.append((rows, [outlets[rows[0]]], rows[0], 1.0, 1.0))
+            continue
         rows = sorted(rows, key=lambda r: claim_ids[r])
-        sub = vectors[rows]
-        sim = sub @ sub.T
         n = len(rows)
-        if n > 1:
+        if n > _DENSE_MAX:
+            cohesion, cohesion_min, centrality = _large_cluster_stats(vectors, rows)
+        elif n > 1:
+            sub = np.asarray(vectors[rows], dtype=np.float32)
+            sim = sub @ sub.T
             off = sim[~np.eye(n, dtype=bool)]
             cohesion, cohesion_min = float(off.mean()), float(off.min())
             centrality = (sim.sum(axis=1) - np.diag(sim)) / (n - 1)
@@ -130,18 +189,18 @@ def summarize(claims: pl.DataFrame, vectors: np.ndarray, labels: np.ndarray) -> 
         infos.append((rows, outs, rows[best], round(cohesion, 4), round(cohesion_min, 4)))
     infos.sort(key=lambda t: (-len(t[1]), -len(t[0]), claim_ids[t[0][0]]))
     cluster_of = np.zeros(len(claims), dtype=np.int64)
-    records = []
-    for cid, (rows, outs, rep, coh, coh_min) in enumerate(infos):
+    for cid, (rows, *_) in enumerate(infos):
         cluster_of[rows] = cid
-        records.append({
-            "cluster_id": cid, "size": len(rows), "n_outlets": len(outs), "outlets": outs,
-            "representative_claim_id": claim_ids[rep], "representative_text": texts[rep],
-            "cohesion": coh, "cohesion_min": coh_min, "claim_ids": [claim_ids[r] for r in rows],
-        })
+    # Built column by column: at a million claims, one dict per cluster would cost gigabytes.
     schema = {"cluster_id": pl.Int64, "size": pl.Int64, "n_outlets": pl.Int64, "outlets": pl.List(pl.String),
               "representative_claim_id": pl.String, "representative_text": pl.String, "cohesion": pl.Float64,
               "cohesion_min": pl.Float64, "claim_ids": pl.List(pl.String)}
-    clusters = pl.DataFrame(records, schema=schema)
+    clusters = pl.DataFrame({
+        "cluster_id": range(len(infos)), "size": [len(t[0]) for t in infos], "n_outlets": [len(t[1]) for t in infos],
+        "outlets": [t[1] for t in infos], "representative_claim_id": [claim_ids[t[2]] for t in infos],
+        "representative_text": [texts[t[2]] for t in infos], "cohesion": [t[3] for t in infos],
+        "cohesion_min": [t[4] for t in infos], "claim_ids": [[claim_ids[r] for r in t[0]] for t in infos],
+    }, schema=schema)
     return claims.with_columns(pl.Series("cluster_id", cluster_of, dtype=pl.Int64)), clusters
 
 

@@ -180,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     base = args.base_model or base_model_path()
     tokenizer = AutoTokenizer.from_pretrained(str(base))
     model = AutoModelForSequenceClassification.from_pretrained(
-        str(base), num_labels=3, id2label=dict(enumerate(LABELS)), label2id=dict(LABEL2ID))
+        str(base), num_labels=3, id2label=dict(enumerate(LABELS)), label2id=dict(LABEL2ID), dtype=torch.float32)
     model.to(device)
     model.train()
 

@@ -44,8 +44,12 @@ def test_index_roundtrip_manifest_and_generations(tmp_path: Path, fake_embedder:
     sims, ids = search(stored.faiss_index, vecs[:1], k=2)
     assert ids[0, 0] == 0 and sims[0, 0] == pytest.approx(1.0, abs=1e-3)
     save_index(path, _claims(2), vecs[:2], fake_embedder)
-    assert sorted(p.name for p in path.glob("gen-*")) == ["gen-000002"]
-    assert json.loads((path / "manifest.json").read_text())["count"] == 2
+    manifest = json.loads((path / "manifest.json").read_text())
+    assert manifest["count"] == 2
+    # Once a replacing save has committed, none of the first index's files are left.
+    owned = sorted(p.name for p in path.iterdir() if p.name not in ("manifest.json", "LOCK"))
+    assert owned == sorted([manifest["vectors"], manifest["faiss"], manifest["shards"][0]["claims"],
+                            manifest["shards"][0]["docs"]])
 
 
 def test_index_refuses_other_model(tmp_path: Path, fake_embedder: FakeEmbedder):
@@ -64,7 +68,8 @@ def test_missing_or_broken_index_is_a_clear_error(tmp_path: Path, fake_embedder:
         load_index(tmp_path / "nothing")
     path = tmp_path / "idx"
     save_index(path, _claims(1), fake_embedder.encode(["x"]), fake_embedder)
-    (path / "gen-000001" / "index.faiss").write_bytes(b"garbage")
+    faiss_file = json.loads((path / "manifest.json").read_text())["faiss"]
+    (path / faiss_file).write_bytes(b"garbage")
     with pytest.raises(ClaimmatchError, match="unreadable"):
         load_index(path)
 
@@ -72,8 +77,22 @@ def test_missing_or_broken_index_is_a_clear_error(tmp_path: Path, fake_embedder:
 def test_uncommitted_generation_leaves_last_state_loadable(tmp_path: Path, fake_embedder: FakeEmbedder):
     path = tmp_path / "idx"
     save_index(path, _claims(2), fake_embedder.encode(["a", "b"]), fake_embedder)
-    (path / "gen-000002").mkdir()  # a writer killed before it committed
-    (path / "gen-000002" / "claims.parquet").write_bytes(b"half")
+    # A writer killed before it committed: half a shard file and rows appended past the commit.
+    (path / "claims-000009.parquet").write_bytes(b"half")
+    manifest = json.loads((path / "manifest.json").read_text())
+    with open(path / manifest["vectors"], "ab") as fh:
+        fh.write(b"\x00" * 100)
     assert load_index(path).manifest["count"] == 2
     save_index(path, _claims(1), fake_embedder.encode(["a"]), fake_embedder)
     assert load_index(path).manifest["count"] == 1
+    assert not (path / "claims-000009.parquet").exists()
+
+
+def test_older_index_format_is_refused_for_updates_but_replaced_by_a_save(tmp_path: Path, fake_embedder: FakeEmbedder):
+    path = tmp_path / "idx"
+    (path / "gen-000001").mkdir(parents=True)
+    (path / "manifest.json").write_text(json.dumps({"format": 1, "generation": "gen-000001", "count": 1}))
+    with pytest.raises(ClaimmatchError, match="older claimmatch; delete the folder"):
+        load_index(path)
+    save_index(path, _claims(2), fake_embedder.encode(["a", "b"]), fake_embedder)
+    assert load_index(path).manifest["count"] == 2 and not (path / "gen-000001").exists()

