@@ -24,7 +24,7 @@ class Settings:
     """Every tunable of a run. Thresholds are cosine similarities of normalized MiniLM vectors."""
 
     # Same-claim (near-duplicate) threshold: calibrated on MRPC, see docs/EVALUATION.md.
-    threshold: float = 0.80
+    threshold: float = 0.75
     # "Same subject" threshold for contradiction candidates (well below the duplicate threshold).
     candidate_threshold: float = 0.45
     # Neighbours retrieved per claim from FAISS.
@@ -36,7 +36,7 @@ class Settings:
     cache_dir: str = ""
     # Contradictions: NLI verification and flagging.
     use_nli: bool = True
-    contradiction_threshold: float = 0.60
+    contradiction_threshold: float = 0.80
     entailment_threshold: float = 0.50
     within_outlet: bool = False
     quiet: bool = False

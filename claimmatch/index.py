@@ -47,7 +47,7 @@ INDEX_TYPES = ("auto", "flat", "ivf-sq8", "ivf-pq", "hnsw")
 # Break-even between exact and approximate search, measured by scripts/bench_index_types.py
 # (docs/BENCHMARKS.md): above this many vectors IVF-SQ8 answers the all-claims neighbour search used by
 # clustering faster than exact search, at recall@10 ≥ 0.95.
-FLAT_MAX_ROWS = 50_000
+FLAT_MAX_ROWS = 20_000
 # IVF lists are trained once; past this growth factor the coarse quantizer is retrained on rebuild.
 RETRAIN_GROWTH = 4.0
 _ADD_BATCH = 65_536
@@ -75,9 +75,9 @@ def choose_index_type(n: int, requested: str = "auto") -> str:
 
 # IVF shape, measured by scripts/bench_index_types.py (docs/BENCHMARKS.md): lists ≈ LISTS_PER_SQRT·√n
 # (a power of two), NPROBE lists searched per query, TRAIN_PER_LIST training points per list.
-LISTS_PER_SQRT = 1.0
-NPROBE = 8
-TRAIN_PER_LIST = 64
+LISTS_PER_SQRT = 3.0
+NPROBE = 4
+TRAIN_PER_LIST = 16
 
 
 def ivf_nlist(n: int) -> int:
@@ -126,7 +126,7 @@ def empty_faiss(dim: int, index_type: str, n_expected: int, train_on: np.ndarray
     quantizer = faiss.IndexFlatIP(dim)
     if index_type == "ivf-sq8":
         index = faiss.IndexIVFScalarQuantizer(quantizer, dim, nlist, faiss.ScalarQuantizer.QT_8bit,
-                                              faiss.METRIC_INNER_PRODUCT)
+                                              faiss.METRIC_INNER_PRODUCT, False)  # codes of the vectors, not residuals
     else:
         m = max(m for m in range(1, max(1, dim // 4) + 1) if dim % m == 0)  # 4 dims per sub-quantizer
         index = faiss.IndexIVFPQ(quantizer, dim, nlist, m, 8, faiss.METRIC_INNER_PRODUCT)
@@ -136,6 +136,7 @@ def empty_faiss(dim: int, index_type: str, n_expected: int, train_on: np.ndarray
     if len(sample) < max(nlist, 256 if index_type == "ivf-pq" else 1):
         raise ClaimmatchError(f"too few vectors ({len(sample)}) to train an {index_type} index; use --index-type flat")
     index.cp.seed = 1234
+    index.cp.min_points_per_centroid = 1  # we train on TRAIN_PER_LIST points per list on purpose: no warning
     index.train(_as_f32(sample))
     index.nprobe = ivf_nprobe(nlist)
     return index

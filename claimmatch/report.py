@@ -125,7 +125,7 @@ def render_contradictions_md(pairs: pl.DataFrame, topics: list, claims: pl.DataF
         "",
         f"- Corpus: {header['documents']} documents from {header['outlets']} outlets, {header['claims']} claims, "
         f"{header['clusters']} near-duplicate clusters",
-        f"- NLI model: {header['nli_model']}; p(contradiction) = mean over both directions; "
+        f"- NLI model: {header['nli_model']}; p(contradiction) = the lower of both directions; "
         f"flag threshold {header['contradiction_threshold']:.2f}",
         f"- Candidates: cross-{'document' if header['within_outlet'] else 'outlet'} neighbours with cosine ≥ "
         f"{header['candidate_threshold']:.2f} outside one cluster: {header['candidates']} pairs scored, "

@@ -40,7 +40,7 @@ def vectors_for(index_dir: Path, n: int) -> tuple[np.ndarray, int]:
     return np.ascontiguousarray(np.concatenate(parts)), take
 
 
-def ours(vectors: np.ndarray, threshold: float, k: int, index_type: str) -> tuple[np.ndarray, dict]:
+def ours(vectors: np.ndarray, threshold: float, k: int, index_type: str) -> tuple[np.ndarray, dict, np.ndarray]:
     n = len(vectors)
     frame = pl.DataFrame({"claim_id": [f"c{i:07d}" for i in range(n)], "outlet": [f"o{i % 97}" for i in range(n)],
                           "text": [""] * n, "core": [""] * n})
@@ -49,9 +49,10 @@ def ours(vectors: np.ndarray, threshold: float, k: int, index_type: str) -> tupl
     t1 = time.perf_counter()
     res = cluster_claims(frame, vectors, index, CosineJudge(threshold), k=k)
     t2 = time.perf_counter()
+    pairs = res.candidates.i * n + res.candidates.j
     return res.claims["cluster_id"].to_numpy(), {"index_type": index_kind(index), "index_s": round(t1 - t0, 2),
                                                    "cluster_s": round(t2 - t1, 2), "total_s": round(t2 - t0, 2),
-                                                   "candidate_pairs": len(res.candidates)}
+                                                   "candidate_pairs": len(res.candidates)}, pairs
 
 
 def theirs(vectors: np.ndarray, threshold: float) -> tuple[np.ndarray, float]:
@@ -83,9 +84,9 @@ def main() -> None:
     args = ap.parse_args()
     vectors, n_real = vectors_for(args.vectors_from, args.n)
     print(f"{len(vectors)} vectors ({n_real} real)", flush=True)
-    ours_labels, ours_info = ours(vectors, args.threshold, args.neighbors, args.index_type)
+    ours_labels, ours_info, ours_pairs = ours(vectors, args.threshold, args.neighbors, args.index_type)
     print("claimmatch", ours_info, flush=True)
-    exact_labels, exact_info = ours(vectors, args.threshold, args.neighbors, "flat")
+    exact_labels, exact_info, exact_pairs = ours(vectors, args.threshold, args.neighbors, "flat")
     print("claimmatch (flat)", exact_info, flush=True)
     their_labels, their_s = theirs(vectors, args.threshold)
     print(f"community_detection {their_s:.1f}s", flush=True)
@@ -101,6 +102,7 @@ def main() -> None:
         "ari_all": round(adjusted_rand_score(their_labels, ours_labels), 4),
         "ari_clustered": round(adjusted_rand_score(their_labels[either], ours_labels[either]), 4),
         "ari_flat_vs_index": round(adjusted_rand_score(exact_labels, ours_labels), 4),
+        "duplicate_pair_recall": round(float(np.isin(exact_pairs, ours_pairs).mean()) if len(exact_pairs) else 1.0, 4),
         "peak_rss_mib": peak_rss_mib(),
     })
 

@@ -4,8 +4,8 @@ clustering runs, and recall@10 against exact search, by corpus size. Picks the b
     python scripts/bench_index_types.py --vectors-from INDEX_DIR [--sizes 5000,10000,...] [--json ...]
 
 Vectors: the real claims of ``INDEX_DIR`` (bench_index_build.py's Reuters index), topped up with synthetic
-claims derived from them (benchlib) for sizes beyond it. Flat search over all queries is timed in full up
-to 100k vectors; above, on 20k queries and scaled (its cost is linear in the number of queries).
+claims derived from them (benchlib) for sizes beyond it. The search over all claims is timed in full up to
+50k vectors; above, on 20k evenly spaced queries and scaled (its cost is linear in the number of queries).
 """
 
 from __future__ import annotations
@@ -39,9 +39,9 @@ def timed_self_search(index, vectors: np.ndarray, cap: int | None = None) -> flo
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--vectors-from", type=Path, required=True)
-    ap.add_argument("--sizes", default="5000,10000,20000,50000,100000,200000")
-    ap.add_argument("--nprobes", default="4,8,16,32")
-    ap.add_argument("--list-factors", default="1,2,4", help="IVF lists per sqrt(n) to try")
+    ap.add_argument("--sizes", default="10000,25000,50000,100000,200000")
+    ap.add_argument("--nprobes", default="8,16,32")
+    ap.add_argument("--list-factors", default="1,2", help="IVF lists per sqrt(n) to try")
     ap.add_argument("--others-at", type=int, default=100_000, help="size at which ivf-pq and hnsw are measured too")
     ap.add_argument("--json", type=Path, default=ROOT / "docs" / "bench" / "index_types.json")
     args = ap.parse_args()
@@ -58,7 +58,7 @@ def main() -> None:
         t0 = time.perf_counter()
         flat = build_faiss(vecs, "flat")
         flat_build = time.perf_counter() - t0
-        flat_search = timed_self_search(flat, vecs, cap=None if n <= 100_000 else 20_000)
+        flat_search = timed_self_search(flat, vecs, cap=None if n <= 50_000 else 20_000)
         exact = search(flat, sample, K)[1]
         row = {"n": n, "real": min(n, len(real)), "flat_build_s": round(flat_build, 3),
                "flat_all_knn_s": round(flat_search, 2), "flat_total_s": round(flat_build + flat_search, 2)}
@@ -76,7 +76,7 @@ def main() -> None:
                 inner = faiss.downcast_index(index)
                 if nprobe is not None:
                     inner.nprobe = min(nprobe, inner.nlist)
-                all_knn = timed_self_search(index, vecs, cap=None if n <= 200_000 else 50_000)
+                all_knn = timed_self_search(index, vecs, cap=None if n <= 50_000 else 20_000)
                 rec = recall(search(index, sample, K)[1], exact)
                 key = f"{kind}" + (f" x{factor:g}" if factor else "") + (f" @{nprobe}" if nprobe else "")
                 row[key] = {"build_s": round(build, 2), "all_knn_s": round(all_knn, 2),

@@ -106,10 +106,10 @@ def test_borderline_pair_needs_entailment_both_ways():
     assert cid[2] not in (cid[0],), "neutral borderline pair stays apart"
 
 
-def test_mean_aggregation_of_both_directions():
-    ab = np.array([[0.1, 0.1, 0.8], [0.1, 0.8, 0.1]], dtype=np.float32)
-    ba = np.array([[0.1, 0.5, 0.4], [0.1, 0.1, 0.8]], dtype=np.float32)
-    assert np.allclose(contradiction_score(ab, ba), [0.6, 0.45])
+def test_both_directions_must_say_contradiction():
+    ab = np.array([[0.1, 0.1, 0.8], [0.1, 0.8, 0.1], [0.0, 0.1, 0.9]], dtype=np.float32)
+    ba = np.array([[0.1, 0.5, 0.4], [0.1, 0.1, 0.8], [0.0, 0.05, 0.95]], dtype=np.float32)
+    assert np.allclose(contradiction_score(ab, ba), [0.4, 0.1, 0.9])
 
 
 def test_topic_label_uses_shared_phrases():
