@@ -70,7 +70,7 @@ def test_index_build_add_remove_info_search_cluster(tmp_path: Path):
     assert all(json.loads(line)["doc_id"] != "late" for line in res.stdout.splitlines())
 
     out = tmp_path / "out"
-    res = invoke("cluster", "--index", "news", "--out", out, "-q")
+    res = invoke("cluster", "--index", "news", "--out", out, "-q", "--threshold", "0.8")
     assert res.exit_code == 0, res.output
     assert {p.name for p in out.iterdir()} == {"claims.parquet", "clusters.parquet", "clusters.md", "run.json"}
     clusters = pl.read_parquet(out / "clusters.parquet")
