@@ -154,6 +154,17 @@ def _large_cluster_stats(vectors: np.ndarray, rows: list[int], block: int = 1024
     return cohesion, lowest, centrality
 
 
+def _list_column(lists: list[list[str]]) -> pl.Series:
+    """A List(String) column from flat values and group ids: polars builds nested lists one by one (slow)."""
+    lengths = np.fromiter((len(x) for x in lists), dtype=np.int64, count=len(lists))
+    flat = pl.DataFrame({"g": np.repeat(np.arange(len(lists)), lengths),
+                         "v": pl.Series([v for x in lists for v in x], dtype=pl.String)})
+    nested = flat.group_by("g", maintain_order=True).agg(pl.col("v"))["v"]
+    if len(nested) != len(lists):  # an empty list has no row to group: never produced by summarize
+        raise ValueError("empty member list")
+    return nested
+
+
 def summarize(claims: pl.DataFrame, vectors: np.ndarray, labels: np.ndarray) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Number clusters deterministically and describe them.
 
@@ -197,9 +208,9 @@ def summarize(claims: pl.DataFrame, vectors: np.ndarray, labels: np.ndarray) -> 
               "cohesion_min": pl.Float64, "claim_ids": pl.List(pl.String)}
     clusters = pl.DataFrame({
         "cluster_id": range(len(infos)), "size": [len(t[0]) for t in infos], "n_outlets": [len(t[1]) for t in infos],
-        "outlets": [t[1] for t in infos], "representative_claim_id": [claim_ids[t[2]] for t in infos],
+        "outlets": _list_column([t[1] for t in infos]), "representative_claim_id": [claim_ids[t[2]] for t in infos],
         "representative_text": [texts[t[2]] for t in infos], "cohesion": [t[3] for t in infos],
-        "cohesion_min": [t[4] for t in infos], "claim_ids": [[claim_ids[r] for r in t[0]] for t in infos],
+        "cohesion_min": [t[4] for t in infos], "claim_ids": _list_column([[claim_ids[r] for r in t[0]] for t in infos]),
     }, schema=schema)
     return claims.with_columns(pl.Series("cluster_id", cluster_of, dtype=pl.Int64)), clusters
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import mmap
 import os
 import re
 import shutil
@@ -302,6 +303,33 @@ def vectors_memmap(path: Path, manifest: dict) -> np.ndarray:
     if rows == 0:
         return np.zeros((0, dim), dtype=np.float16)
     return np.memmap(path / manifest["vectors"], dtype=np.float16, mode="r", shape=(rows, dim))
+
+
+class StreamedRows:
+    """Rows of a float16 memmap handed out as copies; resident pages are dropped every ``budget`` bytes.
+
+    Touched memmap pages count toward the process's resident memory until unmapped, so one pass over a
+    million vectors would pin all of them; the file stays in the page cache, so reading again is cheap.
+    Supports what clustering uses: ``len``, ``shape``, slices, integer and fancy indexing.
+    """
+
+    def __init__(self, mm: np.memmap, budget: int = 32 << 20) -> None:
+        self._mm = mm
+        self.shape, self.dtype, self.ndim = mm.shape, mm.dtype, mm.ndim
+        self._budget = budget
+        self._since = 0
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, key) -> np.ndarray:
+        out = np.array(self._mm[key])
+        rows = out.shape[0] if out.ndim == 2 else 1
+        self._since += max(out.nbytes, 4096 * rows)  # scattered rows touch a page each
+        if self._since >= self._budget:
+            self._mm._mmap.madvise(mmap.MADV_DONTNEED)
+            self._since = 0
+        return out
 
 
 def shard_files(manifest: dict, kind: str) -> list[str]:

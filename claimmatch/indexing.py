@@ -25,6 +25,7 @@ from claimmatch.errors import ClaimmatchError, InputError
 from claimmatch.index import (
     IndexWriter,
     LiveIndex,
+    StreamedRows,
     check_compatible,
     claims_scan,
     disk_size,
@@ -200,7 +201,7 @@ class OpenIndex:
 
     path: Path
     manifest: dict
-    vectors: np.ndarray  # float16 (memmap when nothing was removed), row i ↔ live position i
+    vectors: np.ndarray  # float16 (read from disk when nothing was removed), row i ↔ live position i
     faiss_index: LiveIndex
     rows: np.ndarray  # live position → stored row
 
@@ -219,7 +220,11 @@ def open_index(name: str, settings: Settings | None = None, embedder: Embedder |
         check_compatible(m, embedder, path)
     mm = vectors_memmap(path, m)
     rows = live_rows(path, m)
-    vectors = mm if len(rows) == len(mm) else np.asarray(mm[rows])
+    vectors: np.ndarray | StreamedRows = mm  # an empty index has no memmap
+    if len(rows) != len(mm):
+        vectors = np.asarray(mm[rows])
+    elif isinstance(mm, np.memmap):
+        vectors = StreamedRows(mm)
     return OpenIndex(path, m, vectors, LiveIndex(open_faiss(path, m, mm), rows, len(mm)), rows)
 
 
@@ -246,6 +251,28 @@ def search_index(name: str, query: str, k: int = 10, settings: Settings | None =
         "rank", "score", *present)
 
 
+class _OnePass:
+    """The index for clustering's one neighbour search over all claims, freed when that pass is done.
+
+    At a million claims the index holds ~400 MB that the report stage, which follows inside
+    :func:`pipeline.analyze`, needs more.
+    """
+
+    def __init__(self, index: LiveIndex) -> None:
+        self._index: LiveIndex | None = index
+        self.ntotal, self.d = index.ntotal, index.d
+        self._queried = 0
+
+    def search(self, queries: np.ndarray, k: int):
+        if self._index is None:
+            raise RuntimeError("the index was released after its pass over all claims")
+        result = self._index.search(queries, k)
+        self._queried += len(queries)
+        if self._queried >= self.ntotal:
+            self._index = None
+        return result
+
+
 def cluster_index(name: str, out_dir: Path | str, settings: Settings | None = None, *,
                   embedder: Embedder | None = None, judge=None):
     """The foundation's cluster outputs (claims, clusters, clusters.md, run.json) for an index.
@@ -270,7 +297,8 @@ def cluster_index(name: str, out_dir: Path | str, settings: Settings | None = No
     header = {"documents": claims["doc_id"].n_unique(), "outlets": claims["outlet"].n_unique(),
               "model": m["model"], "judge": judge.name, "threshold": settings.threshold,
               "neighbors": settings.neighbors, "embed_field": settings.embed_field}
-    writers, out = analyze(claims, opened.vectors, opened.faiss_index, settings, judge, timer, header)
+    index, opened.faiss_index = _OnePass(opened.faiss_index), None
+    writers, out = analyze(claims, opened.vectors, index, settings, judge, timer, header)
     info = {"settings": settings.as_dict(), "index": str(path), "index_type": m.get("index_type"),
             "model": m["model"], "judge": judge.name, "versions": versions(),
             "counts": {"documents": header["documents"], "claims": len(claims), **out["counts"]},

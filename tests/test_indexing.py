@@ -281,7 +281,10 @@ def test_cluster_index_matches_run_clusters(tmp_path: Path, settings: Settings, 
 def test_open_index_keeps_vectors_on_disk(tmp_path: Path, settings: Settings):
     update_index([write_corpus(tmp_path, n=6)], "news", settings, embedder=FakeEmbedder())
     opened = open_index("news", settings)
-    assert isinstance(opened.vectors, np.memmap) and opened.vectors.dtype == np.float16
+    assert isinstance(opened.vectors, index_mod.StreamedRows) and opened.vectors.dtype == np.float16
+    stored = load_index(tmp_path / "indexes" / "news")
+    assert np.array_equal(np.asarray(opened.vectors[:], dtype=np.float32), stored.vectors)
+    assert np.array_equal(opened.vectors[[5, 1]], opened.vectors[5:6].tolist() + opened.vectors[1:2].tolist())
     remove_documents("news", ["doc01"], settings)
     opened = open_index("news", settings)
     assert len(opened.vectors) == opened.faiss_index.ntotal == 15
