@@ -237,7 +237,10 @@ def _frame(sentence: str, depth: int = 0) -> _Attribution | None:
     m = _FRAME.match(sentence)
     if not m or len(m.group("subj").split()) > 25:
         return None
-    if m.group("subj").rstrip(", ").split()[-1].lower() in _NOT_SUBJECT_END:
+    subj_words = m.group("subj").rstrip(", ").split()
+    if not subj_words:  # ", said the company." (a fragment left by cleaning): no speaker to name
+        return None
+    if subj_words[-1].lower() in _NOT_SUBJECT_END:
         # "X withdrew forces, but maintained ...", "the entire blame", "A flood of reports": not a speaker
         return None
     who = _trim_speaker(m.group("subj"), after_verb=False)

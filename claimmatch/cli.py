@@ -133,8 +133,9 @@ def nli_cli(
     hypothesis: Annotated[str | None, typer.Argument(help="Hypothesis sentence.", show_default=False)] = None,
     file: Annotated[Path | None, typer.Option("--file", help="JSONL of {premise, hypothesis} rows.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    config: ConfigOpt = None,
 ) -> None:
-    """Score premise/hypothesis pairs with the shipped NLI model.
+    """Score premise/hypothesis pairs with the shipped NLI model (or the `nli_model` setting's folder).
 
     Examples: claimmatch nli "A man plays a guitar." "Nobody plays a guitar."
               claimmatch nli --file pairs.jsonl
@@ -143,7 +144,7 @@ def nli_cli(
 
     if file is None and (premise is None or hypothesis is None):
         raise ClaimmatchError("give PREMISE and HYPOTHESIS, or --file pairs.jsonl")
-    model = nli.load_model()
+    model = nli.load_model(load_settings(config).nli_model or None)
     if file is not None:
         for row in nli.score_file(file, model):
             typer.echo(json.dumps(row, ensure_ascii=False))

@@ -36,6 +36,8 @@ class Settings:
     cache_dir: str = ""
     # Contradictions: NLI verification and flagging.
     use_nli: bool = True
+    # Folder of another NLI model saved by scripts/train_nli.py; empty means the shipped model.
+    nli_model: str = ""
     contradiction_threshold: float = 0.80
     entailment_threshold: float = 0.50
     within_outlet: bool = False

@@ -45,9 +45,9 @@ LOCK = "LOCK"
 METRIC = "inner_product"
 FORMAT = 2
 INDEX_TYPES = ("auto", "flat", "ivf-sq8", "ivf-pq", "hnsw")
-# Break-even between exact and approximate search, measured by scripts/bench_index_types.py
-# (docs/BENCHMARKS.md): above this many vectors IVF-SQ8 answers the all-claims neighbour search used by
-# clustering faster than exact search, at recall@10 ≥ 0.95.
+# Exact search up to this many vectors (scripts/bench_index_types.py, docs/BENCHMARKS.md): IVF-SQ8 answers
+# the all-claims neighbour search of clustering faster from ~10k vectors, but below ~20k exact search costs
+# only seconds and loses nothing.
 FLAT_MAX_ROWS = 20_000
 # IVF lists are trained once; past this growth factor the coarse quantizer is retrained on rebuild.
 RETRAIN_GROWTH = 4.0
@@ -74,15 +74,16 @@ def choose_index_type(n: int, requested: str = "auto") -> str:
     return "flat" if n <= FLAT_MAX_ROWS else "ivf-sq8"
 
 
-# IVF shape, measured by scripts/bench_index_types.py (docs/BENCHMARKS.md): lists ≈ LISTS_PER_SQRT·√n
-# (a power of two), NPROBE lists searched per query, TRAIN_PER_LIST training points per list.
+# IVF shape, chosen with scripts/bench_index_types.py and bench_cluster.py (docs/BENCHMARKS.md): lists ≈
+# LISTS_PER_SQRT·√n (a power of two), NPROBE lists searched per query, TRAIN_PER_LIST training points per
+# list. Tuned for near-duplicates (98 % of cosine ≥ 0.8 pairs found at 100k), not for recall@10 (≈ 0.76).
 LISTS_PER_SQRT = 3.0
 NPROBE = 4
 TRAIN_PER_LIST = 16
 
 
 def ivf_nlist(n: int) -> int:
-    """About LISTS_PER_SQRT·√n lists, so a list holds ~√n vectors and k-means trains fast."""
+    """About LISTS_PER_SQRT·√n lists: few vectors scanned per query, and k-means still trains in seconds."""
     if n < 2 * 39:
         return 1
     target = max(1.0, LISTS_PER_SQRT * float(np.sqrt(n)))

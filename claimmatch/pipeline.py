@@ -109,7 +109,7 @@ def load_nli(settings: Settings):
         return None
     from claimmatch.nli import load_model
 
-    return load_model()
+    return load_model(settings.nli_model or None)
 
 
 def analyze(claims: pl.DataFrame, vectors: np.ndarray, faiss_index, settings: Settings, judge: PairJudge,

@@ -5,7 +5,8 @@ Both get the same float16-rounded MiniLM vectors and the same cosine threshold. 
 chaining, cluster table. community_detection: its CPU path with ``min_community_size=2`` (a duplicate
 needs two claims); claims outside every community count as singletons. Reports both times, the speed-up,
 and the agreement (adjusted Rand index over all claims, and over the claims either method put in a
-cluster of two or more).
+cluster of two or more); also claimmatch with exact search, and how many of exact search's duplicate
+pairs the approximate index finds.
 
     python scripts/bench_cluster.py --vectors-from INDEX_DIR [--n 100000] [--json docs/bench/cluster.json]
 

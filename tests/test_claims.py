@@ -85,6 +85,7 @@ def test_polarity_verbs_keep_the_whole_sentence_as_core():
         "President Vladimir Putin last month withdrew some forces, but maintained an air base in Latakia.",
         "Most reports suggest the bombing has been successful.",
         "It was finally agreed that it would be fought after other rebel groups were given time.",
+        ", said the company.",  # a fragment with no subject (seen in Reuters-21578) must not crash
     ],
 )
 def test_outlet_assertions_are_not_attributed(sentence):

@@ -103,6 +103,12 @@ def test_bad_config_file_is_reported(articles: Path, tmp_path: Path):
     assert res.exit_code == 2 and "unknown setting 'treshold'" in res.stderr
 
 
+def test_missing_nli_model_folder_is_a_one_line_error(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("CLAIMMATCH_NLI_MODEL", str(tmp_path / "my-nli"))
+    res = invoke("nli", "A man plays.", "Nobody plays.")
+    assert res.exit_code == 2 and "my-nli not found" in res.stderr and res.stderr.count("\n") == 1
+
+
 def _commands(group=None, prefix: str = "") -> list[str]:
     import typer.main
 
