@@ -194,54 +194,42 @@ def _update_cli(mode: str, inputs, index, outlets, index_type, engine, ray_addre
     typer.echo(f"index {rep.path}: {m['documents']} documents, {m['count']} claims, {m['index_type']} index")
 
 
-@index_app.command("build")
-@user_errors
-def index_build_cli(
-    index: IndexNameOpt,
-    inputs: InputsArg = None,
-    outlets: Annotated[Path | None, typer.Option(help="CSV mapping doc_id to outlet for text folders.")] = None,
-    index_type: IndexTypeOpt = "auto",
-    engine: EngineOpt = "local",
-    ray_address: RayAddressOpt = None,
-    chunk_docs: ChunkOpt = 1000,
-    strict: Annotated[bool, typer.Option("--strict", help="Treat unreadable or binary files as errors.")] = False,
-    skip_bad_rows: Annotated[bool, typer.Option("--skip-bad-rows", help="Skip malformed JSONL/CSV rows.")] = False,
-    quiet: QuietOpt = False,
-    config: ConfigOpt = None,
-) -> None:
-    """Index exactly these documents, streaming them in committed chunks.
+def _update_command(mode: str, doc: str):
+    """`index build` and `index add` take the same options and differ only in what they do to the index."""
+
+    def command(
+        index: IndexNameOpt,
+        inputs: InputsArg = None,
+        outlets: Annotated[Path | None, typer.Option(help="CSV mapping doc_id to outlet for text folders.")] = None,
+        index_type: IndexTypeOpt = "auto",
+        engine: EngineOpt = "local",
+        ray_address: RayAddressOpt = None,
+        chunk_docs: ChunkOpt = 1000,
+        strict: Annotated[bool, typer.Option("--strict", help="Treat unreadable or binary files as errors.")] = False,
+        skip_bad_rows: Annotated[bool, typer.Option("--skip-bad-rows", help="Skip malformed JSONL/CSV rows.")] = False,
+        quiet: QuietOpt = False,
+        config: ConfigOpt = None,
+    ) -> None:
+        _update_cli(mode, inputs, index, outlets, index_type, engine, ray_address, chunk_docs, strict,
+                    skip_bad_rows, quiet, config)
+
+    command.__doc__ = doc
+    command.__name__ = f"index_{mode}_cli"
+    return user_errors(command)
+
+
+index_build_cli = index_app.command("build")(_update_command("build", """Index exactly these documents, streaming them in committed chunks.
 
     Rerunning the same command resumes an interrupted build, and re-indexes only new or changed
     documents (documents gone from the inputs are removed).
 
     Examples: claimmatch index build ../shared/data/news/reuters21578.jsonl --index reuters
               claimmatch index build archive/ --index archive --engine ray --ray-address auto
-    """
-    _update_cli("build", inputs, index, outlets, index_type, engine, ray_address, chunk_docs, strict,
-                skip_bad_rows, quiet, config)
-
-
-@index_app.command("add")
-@user_errors
-def index_add_cli(
-    index: IndexNameOpt,
-    inputs: InputsArg = None,
-    outlets: Annotated[Path | None, typer.Option(help="CSV mapping doc_id to outlet for text folders.")] = None,
-    index_type: IndexTypeOpt = "auto",
-    engine: EngineOpt = "local",
-    ray_address: RayAddressOpt = None,
-    chunk_docs: ChunkOpt = 1000,
-    strict: Annotated[bool, typer.Option("--strict", help="Treat unreadable or binary files as errors.")] = False,
-    skip_bad_rows: Annotated[bool, typer.Option("--skip-bad-rows", help="Skip malformed JSONL/CSV rows.")] = False,
-    quiet: QuietOpt = False,
-    config: ConfigOpt = None,
-) -> None:
-    """Add new and changed documents to an index (unchanged ones are skipped by content hash).
+    """))
+index_add_cli = index_app.command("add")(_update_command("add", """Add new and changed documents to an index (unchanged ones are skipped by content hash).
 
     Example: claimmatch index add today/ --index archive
-    """
-    _update_cli("add", inputs, index, outlets, index_type, engine, ray_address, chunk_docs, strict,
-                skip_bad_rows, quiet, config)
+    """))
 
 
 @index_app.command("remove")

