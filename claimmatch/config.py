@@ -41,6 +41,10 @@ class Settings:
     contradiction_threshold: float = 0.80
     entailment_threshold: float = 0.50
     within_outlet: bool = False
+    # Who-did-it conflicts (claimmatch/accounts.py): same act on the same target (target phrases at least
+    # this similar) by different agents (agent phrases less similar than this). See docs/EVALUATION.md.
+    target_threshold: float = 0.5
+    agent_threshold: float = 0.3
     quiet: bool = False
     strict: bool = False
     skip_bad_rows: bool = False

@@ -1,9 +1,10 @@
 """Contradictions: cross-outlet claim pairs the NLI model calls contradictory, grouped into topics.
 
 Pairs come from the clustering stage (FAISS neighbours down to the "same subject" threshold, judged by
-NLI in both directions), so no extra model pass is needed. A topic is a connected part of the
-contradiction graph over near-duplicate clusters; its camps are the two sides of a 2-colouring of that
-graph, so every outlet repeating a version lands on the same side.
+NLI in both directions), so no extra model pass is needed, plus conflicting accounts of who did it
+(:mod:`claimmatch.accounts`). A topic is a connected part of the contradiction graph over near-duplicate
+clusters; its camps are the two sides of the split that puts the most flagged pairs across camps, so
+every outlet repeating a version lands on the same side.
 """
 
 from __future__ import annotations
@@ -15,17 +16,19 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from claimmatch.accounts import AccountConflicts
 from claimmatch.cluster import Candidates
 from claimmatch.judge import Judgement, contradiction_score
 
 PAIR_COLUMNS = ["claim_id_a", "claim_id_b", "doc_id_a", "doc_id_b", "outlet_a", "outlet_b", "text_a", "text_b",
                 "speaker_a", "speaker_b", "similarity", "p_contradiction", "p_entailment", "topic_id",
-                "cluster_id_a", "cluster_id_b"]
+                "cluster_id_a", "cluster_id_b", "basis"]
 PAIR_SCHEMA = {"claim_id_a": pl.String, "claim_id_b": pl.String, "doc_id_a": pl.String, "doc_id_b": pl.String,
                "outlet_a": pl.String, "outlet_b": pl.String, "text_a": pl.String, "text_b": pl.String,
                "speaker_a": pl.String, "speaker_b": pl.String, "similarity": pl.Float64,
                "p_contradiction": pl.Float64, "p_entailment": pl.Float64, "topic_id": pl.Int64,
-               "cluster_id_a": pl.Int64, "cluster_id_b": pl.Int64}
+               "cluster_id_a": pl.Int64, "cluster_id_b": pl.Int64, "basis": pl.String}
+NLI_BASIS = "nli"
 
 
 @dataclass
@@ -49,17 +52,78 @@ def flag_pairs(claims: pl.DataFrame, cand: Candidates, verdict: Judgement, thres
     keep = (p_con >= threshold) & (cluster[cand.i] != cluster[cand.j])
     if not within_outlet:
         keep &= outlet[cand.i] != outlet[cand.j]
-    rows = []
+    ks = np.flatnonzero(keep)
+    return _pair_frame(claims, cand.i[ks], cand.j[ks], cand.sim[ks], p_con[ks], p_ent[ks],
+                       [NLI_BASIS] * len(ks))
+
+
+def _pair_frame(claims: pl.DataFrame, i: np.ndarray, j: np.ndarray, sim: np.ndarray, p_con: np.ndarray,
+                p_ent: np.ndarray, basis: list[str]) -> pl.DataFrame:
+    cluster = claims["cluster_id"].to_numpy()
     cols = claims.select("claim_id", "doc_id", "outlet", "text", "speaker").rows()
-    for k in np.flatnonzero(keep).tolist():
-        a, b = cols[cand.i[k]], cols[cand.j[k]]
+    rows = []
+    for k in range(len(i)):
+        a, b = cols[int(i[k])], cols[int(j[k])]
         rows.append({"claim_id_a": a[0], "claim_id_b": b[0], "doc_id_a": a[1], "doc_id_b": b[1],
                      "outlet_a": a[2], "outlet_b": b[2], "text_a": a[3], "text_b": b[3],
-                     "speaker_a": a[4], "speaker_b": b[4], "similarity": round(float(cand.sim[k]), 4),
+                     "speaker_a": a[4], "speaker_b": b[4], "similarity": round(float(sim[k]), 4),
                      "p_contradiction": round(float(p_con[k]), 4), "p_entailment": round(float(p_ent[k]), 4),
-                     "cluster_id_a": int(cluster[cand.i[k]]), "cluster_id_b": int(cluster[cand.j[k]])})
+                     "cluster_id_a": int(cluster[i[k]]), "cluster_id_b": int(cluster[j[k]]), "basis": basis[k]})
     schema = {c: PAIR_SCHEMA[c] for c in PAIR_COLUMNS if c != "topic_id"}
     return pl.DataFrame(rows, schema=schema)
+
+
+def account_pairs(claims: pl.DataFrame, conflicts: AccountConflicts, vectors: np.ndarray, model,
+                  texts: list[str], entailment_threshold: float, batch_size: int = 64,
+                  flagged: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Conflicting who-did-it accounts as flagged pairs, scored by NLI; pairs NLI calls agreeing are dropped.
+
+    Pairs already flagged by NLI are not repeated.
+    """
+    seen = set() if flagged is None else set(flagged.select("claim_id_a", "claim_id_b").iter_rows())
+    ids = claims["claim_id"].to_list()
+    keep = [k for k in range(len(conflicts.i))
+            if (ids[conflicts.i[k]], ids[conflicts.j[k]]) not in seen and (ids[conflicts.j[k]], ids[conflicts.i[k]]) not in seen]
+    i, j = conflicts.i[keep], conflicts.j[keep]
+    if len(i) == 0:
+        return _pair_frame(claims, i, j, np.zeros(0), np.zeros(0), np.zeros(0), [])
+    pairs = [(texts[a], texts[b]) for a, b in zip(i.tolist(), j.tolist(), strict=True)]
+    probs = model.predict(pairs + [(b, a) for a, b in pairs], batch_size=batch_size)
+    ab, ba = probs[:len(pairs)], probs[len(pairs):]
+    p_con, p_ent = contradiction_score(ab, ba), np.minimum(ab[:, 0], ba[:, 0])
+    agree = p_ent >= entailment_threshold
+    sim = np.einsum("ij,ij->i", vectors[i], vectors[j])
+    acc = conflicts.accounts
+    basis = [f"who did it: {acc[a].agent} vs {acc[b].agent} ({acc[a].act}: {acc[a].target} / {acc[b].target})"
+             for a, b in zip(i.tolist(), j.tolist(), strict=True)]
+    ok = np.flatnonzero(~agree)
+    return _pair_frame(claims, i[ok], j[ok], sim[ok], p_con[ok], p_ent[ok], [basis[k] for k in ok])
+
+
+def _camps(nodes: set[int], adj: dict[int, set[int]]) -> dict[int, int]:
+    """Two sides with the most flagged pairs across them: a 2-colouring by BFS from the most connected
+    cluster, then single flips while they put more pairs across (odd cycles have no perfect split)."""
+    start = min(nodes, key=lambda n: (-len(adj[n]), n))
+    side = {start: 0}
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        for nb in sorted(adj[node]):
+            if nb not in side:
+                side[nb] = 1 - side[node]
+                queue.append(nb)
+    for _ in range(len(nodes)):
+        changed = False
+        for n in sorted(nodes):
+            same = sum(side[nb] == side[n] for nb in adj[n])
+            if same > len(adj[n]) - same:
+                side[n] = 1 - side[n]
+                changed = True
+        if not changed:
+            break
+    if side[start] == 1:  # the most connected cluster always heads camp A
+        side = {n: 1 - s for n, s in side.items()}
+    return side
 
 
 def assign_topics(pairs: pl.DataFrame, claims: pl.DataFrame) -> tuple[pl.DataFrame, list[Topic]]:
@@ -75,16 +139,16 @@ def assign_topics(pairs: pl.DataFrame, claims: pl.DataFrame) -> tuple[pl.DataFra
     for start in sorted(adj):
         if start in seen:
             continue
-        side = {start: 0}
+        component = {start}
         queue = deque([start])
         seen.add(start)
-        while queue:  # BFS 2-colouring; an odd cycle keeps the first colour given
+        while queue:
             node = queue.popleft()
-            for nb in sorted(adj[node]):
-                if nb not in side:
-                    side[nb] = 1 - side[node]
-                    seen.add(nb)
-                    queue.append(nb)
+            for nb in adj[node] - component:
+                component.add(nb)
+                seen.add(nb)
+                queue.append(nb)
+        side = _camps(component, adj)
         components.append((sorted(side), side))
     strength = pairs.group_by("cluster_id_a", "cluster_id_b").agg(pl.col("p_contradiction").max())
     best = {(a, b): p for a, b, p in strength.iter_rows()}

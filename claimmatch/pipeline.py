@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import platform
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -15,11 +16,12 @@ import numpy as np
 import polars as pl
 
 from claimmatch import __version__
+from claimmatch.accounts import find_conflicts
 from claimmatch.claims import extract_claims
 from claimmatch.clean import clean_documents
 from claimmatch.cluster import ClusterResult, cluster_claims
 from claimmatch.config import Settings
-from claimmatch.contradict import assign_topics, flag_pairs
+from claimmatch.contradict import account_pairs, assign_topics, flag_pairs
 from claimmatch.embed import Embedder, EmbeddingCache, MiniLMEmbedder, embed_texts
 from claimmatch.errors import InputError
 from claimmatch.index import build_faiss, index_path, load_index, save_index
@@ -80,13 +82,19 @@ def embed_claims(claims: pl.DataFrame, embedder: Embedder, settings: Settings, s
 
 
 def versions() -> dict[str, str]:
+    """Installed versions, read from package metadata: importing torch just to print it costs ~0.5 GB."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def v(dist: str) -> str:
+        try:
+            return version(dist)
+        except PackageNotFoundError:
+            return "not installed"
+
     import faiss
-    import sentence_transformers
-    import torch
 
     return {"claimmatch": __version__, "python": platform.python_version(), "polars": pl.__version__,
-            "faiss": faiss.__version__, "torch": torch.__version__,
-            "sentence_transformers": sentence_transformers.__version__}
+            "faiss": faiss.__version__, "torch": v("torch"), "sentence_transformers": v("sentence-transformers")}
 
 
 def prepare_claims(docs: list[Document], timer: Timer) -> tuple[list[Document], pl.DataFrame]:
@@ -113,7 +121,8 @@ def load_nli(settings: Settings):
 
 
 def analyze(claims: pl.DataFrame, vectors: np.ndarray, faiss_index, settings: Settings, judge: PairJudge,
-            timer: Timer, header: dict) -> tuple[dict, dict]:
+            timer: Timer, header: dict, encode: Callable[[list[str]], np.ndarray] | None = None
+            ) -> tuple[dict, dict]:
     """Cluster, then (with an NLI judge) flag contradictions; returns output writers and counts."""
     with timer.stage("cluster"):
         result: ClusterResult = cluster_claims(claims, vectors, faiss_index, judge, settings.neighbors,
@@ -132,10 +141,21 @@ def analyze(claims: pl.DataFrame, vectors: np.ndarray, faiss_index, settings: Se
         with timer.stage("contradictions"):
             flagged = flag_pairs(claims_out, result.candidates, result.judgement,
                                  settings.contradiction_threshold, settings.within_outlet)
+            n_nli = len(flagged)
+            if encode is not None:
+                texts = claims_out[settings.embed_field].to_list()
+                conflicts = find_conflicts(texts, claims_out["outlet"].to_list(), claims_out["cluster_id"].to_list(),
+                                           encode, agent_threshold=settings.agent_threshold,
+                                           target_threshold=settings.target_threshold,
+                                           within_outlet=settings.within_outlet)
+                extra = account_pairs(claims_out, conflicts, vectors, judge.model, texts,
+                                      settings.entailment_threshold, settings.batch_size, flagged)
+                flagged = pl.concat([flagged, extra])
             pairs, topics = assign_topics(flagged, claims_out)
         nli_seconds = getattr(judge, "seconds", 0.0)
         n_scored = 2 * len(result.candidates)
-        counts.update({"contradiction_pairs": len(pairs), "contradiction_topics": len(topics),
+        counts.update({"contradiction_pairs": len(pairs), "contradiction_pairs_nli": n_nli,
+                       "contradiction_pairs_who_did_it": len(pairs) - n_nli, "contradiction_topics": len(topics),
                        "nli_pairs_scored": n_scored,
                        "nli_pairs_per_s": round(n_scored / nli_seconds, 1) if nli_seconds else None})
         with timer.stage("report"):
@@ -143,6 +163,7 @@ def analyze(claims: pl.DataFrame, vectors: np.ndarray, faiss_index, settings: Se
                 **header, "claims": len(claims_out), "clusters": len(clusters),
                 "nli_model": getattr(judge.model, "name", "nli"),
                 "contradiction_threshold": settings.contradiction_threshold,
+                "agent_threshold": settings.agent_threshold, "target_threshold": settings.target_threshold,
                 "candidate_threshold": settings.candidate_threshold, "within_outlet": settings.within_outlet,
                 "candidates": len(result.candidates)})
             writers["contradictions.parquet"] = parquet_writer(pairs)
@@ -180,7 +201,7 @@ def run(inputs: list[Path | str], out_dir: Path | str, settings: Settings | None
     header = {"documents": len(docs), "outlets": n_outlets, "model": embedder.name, "judge": judge.name,
               "threshold": settings.threshold, "neighbors": settings.neighbors,
               "embed_field": settings.embed_field}
-    writers, out = analyze(claims, vectors, faiss_index, settings, judge, timer, header)
+    writers, out = analyze(claims, vectors, faiss_index, settings, judge, timer, header, embedder.encode)
     info = {
         "settings": settings.as_dict(),
         "inputs": [str(p) for p in inputs],
@@ -221,7 +242,8 @@ def contradictions(index: str, out_dir: Path | str, settings: Settings | None = 
     header = {"documents": claims["doc_id"].n_unique(), "outlets": claims["outlet"].n_unique(),
               "model": embedder.name, "judge": judge.name, "threshold": settings.threshold,
               "neighbors": settings.neighbors, "embed_field": settings.embed_field}
-    writers, out = analyze(claims, stored.vectors, stored.faiss_index, settings, judge, timer, header)
+    writers, out = analyze(claims, stored.vectors, stored.faiss_index, settings, judge, timer, header,
+                           embedder.encode)
     info = {"settings": settings.as_dict(), "index": str(path), "model": embedder.name, "judge": judge.name,
             "versions": versions(), "counts": {"documents": header["documents"], "claims": len(claims),
                                                **out["counts"]},

@@ -130,6 +130,10 @@ def render_contradictions_md(pairs: pl.DataFrame, topics: list, claims: pl.DataF
         f"- Candidates: cross-{'document' if header['within_outlet'] else 'outlet'} neighbours with cosine ≥ "
         f"{header['candidate_threshold']:.2f} outside one cluster: {header['candidates']} pairs scored, "
         f"{len(pairs)} flagged in {len(topics)} topics",
+        f"- Who-did-it conflicts: claims from different outlets that give the same act (breaking an agreement, "
+        f"blame) on the same target (target similarity ≥ {header.get('target_threshold', 0.5):.2f}) to different "
+        f"agents (agent similarity < {header.get('agent_threshold', 0.3):.2f}); flagged whatever their NLI scores, "
+        f"unless NLI calls them entailment both ways",
         "",
         "A claim with a speaker is that speaker's claim as the outlet reports it, not the outlet's own assertion.",
         "",
@@ -141,8 +145,11 @@ def render_contradictions_md(pairs: pl.DataFrame, topics: list, claims: pl.DataF
     for t in topics:
         lines.append(f"### Topic {t.topic_id}: {t.label}")
         lines.append("")
-        noun = "pair" if t.pair_count == 1 else "pairs"
-        lines.append(f"{t.pair_count} flagged {noun}; strongest p(contradiction) {t.max_p_contradiction:.2f}.")
+        basis = pairs.filter(pl.col("topic_id") == t.topic_id)["basis"].to_list() if "basis" in pairs.columns else []
+        who = sum(b != "nli" for b in basis)
+        why = f" ({len(basis) - who} by NLI, {who} who-did-it)" if who else ""
+        lines.append(f"{_n(t.pair_count, 'flagged pair')}{why}; strongest p(contradiction) "
+                     f"{t.max_p_contradiction:.2f}.")
         lines.append("")
         for name, camp in zip(("Camp A", "Camp B"), t.camps, strict=True):
             members = [m for cid in camp for m in by_cluster.get(cid, [])]
@@ -165,4 +172,6 @@ def render_contradictions_md(pairs: pl.DataFrame, topics: list, claims: pl.DataF
                      f"{_source(p['doc_id_a'], url_of.get(p['claim_id_a']))}: {quote(p['text_a'])}")
         lines.append(f"   - {_who(p['outlet_b'], p['speaker_b'])}, "
                      f"{_source(p['doc_id_b'], url_of.get(p['claim_id_b']))}: {quote(p['text_b'])}")
+        if p.get("basis", "nli") != "nli":
+            lines.append(f"   - flagged as {p['basis']}")
     return "\n".join(lines).rstrip() + "\n"

@@ -60,6 +60,7 @@ def main() -> None:
     args = ap.parse_args()
     source = args.data_dir / "news" / "reuters21578.jsonl"
     work = args.work_dir or Path(tempfile.mkdtemp(prefix="bench-index-build-"))
+    work.mkdir(parents=True, exist_ok=True)
     settings = Settings(index_dir=str(work / "indexes"), cache_dir=str(work / "cache"), quiet=True)
     subset = source
     excluded = {x for x in args.exclude_ids.split(",") if x}

@@ -46,6 +46,14 @@ def peak_rss_mib() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+def emit(data: dict, path: Path | None) -> None:
+    """Print the result as JSON, and write it to ``path`` too when one is given."""
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    print(text)
+    if path:
+        path.write_text(text + "\n", encoding="utf-8")
+
+
 def save(path: Path, data: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")

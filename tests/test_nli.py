@@ -109,9 +109,6 @@ def test_plain_cases(model: NLIModel, premise: str, hypothesis: str, expected: s
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "known weakness (docs/NLI_MODEL.md): SNLI-style training data labels a different scene as contradiction, "
-    "so unrelated pairs come out contradiction; drop this mark once a retrained model gets it right"))
 def test_unrelated_pair_is_neutral(model: NLIModel) -> None:
     probs = model.predict([UNRELATED])[0]
     assert LABELS[int(probs.argmax())] == "neutral", dict(zip(LABELS, probs.round(3).tolist(), strict=True))

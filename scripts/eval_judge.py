@@ -1,0 +1,111 @@
+"""What the NLI pair judge does to same-claim detection, next to the cosine judge at the same threshold.
+
+The NLI judge (claimmatch.judge.NLIJudge) vetoes a pair the model calls a contradiction both ways and
+joins a borderline pair (candidate ≤ cosine < duplicate threshold) when entailment holds both ways.
+Scored on MRPC test (label 1 = paraphrase), STS-B test (gold ≥ 4 = same claim) and the hand-labelled
+seed pairs (tests/data/seed_pairs.json: put in one cluster by ``claimmatch run``, with and without NLI).
+
+    python scripts/eval_judge.py --data-dir ../shared/data --json docs/eval_judge.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchlib import emit  # noqa: E402
+
+from claimmatch.config import Settings  # noqa: E402
+from claimmatch.judge import CosineJudge, NLIJudge  # noqa: E402
+
+
+def rows(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return [r for r in csv.DictReader(fh, delimiter="\t") if r["split"] == "test"]
+
+
+def scores(same: np.ndarray, gold: np.ndarray) -> dict:
+    tp, fp = int((same & gold).sum()), int((same & ~gold).sum())
+    fn, tn = int((~same & gold).sum()), int((~same & ~gold).sum())
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0,
+            "accuracy": round((tp + tn) / len(gold), 4), "tp": tp, "fp": fp, "fn": fn, "tn": tn}
+
+
+def pair_sets(data_dir: Path) -> dict[str, tuple[list[str], list[str], np.ndarray]]:
+    mrpc = rows(data_dir / "paraphrase" / "mrpc.tsv")
+    stsb = rows(data_dir / "paraphrase" / "stsb.tsv")
+    return {
+        "mrpc_test": ([r["sentence1"] for r in mrpc], [r["sentence2"] for r in mrpc],
+                      np.array([r["label"] == "1" for r in mrpc])),
+        "stsb_test (gold ≥ 4)": ([r["sentence1"] for r in stsb], [r["sentence2"] for r in stsb],
+                                 np.array([float(r["score"]) >= 4.0 for r in stsb])),
+    }
+
+
+def seed_clusters(settings: Settings) -> dict:
+    import polars as pl
+
+    from claimmatch.pipeline import run
+
+    labels = json.loads((ROOT / "tests" / "data" / "seed_pairs.json").read_text(encoding="utf-8"))["pairs"]
+    out = {}
+    for name, use_nli in (("cosine", False), ("nli", True)):
+        res = run([ROOT / "seeds"], Path(tempfile.mkdtemp(prefix="claimmatch-judge-")),
+                  Settings(**{**settings.as_dict(), "use_nli": use_nli, "quiet": True}))
+        claims = res.claims
+
+        def cluster_of(doc: str, needle: str, claims: pl.DataFrame = claims) -> int | None:
+            hit = claims.filter(pl.col("doc_id").str.starts_with(doc) & pl.col("text").str.contains(needle, literal=True))
+            return hit["cluster_id"][0] if hit.height else None
+
+        same = np.array([cluster_of(a, sa) is not None and cluster_of(a, sa) == cluster_of(b, sb)
+                         for a, sa, b, sb, _ in labels])
+        gold = np.array([y == 1 for *_, y in labels])
+        out[name] = {**scores(same, gold), "clusters": len(res.clusters),
+                     "cross_outlet_clusters": int((res.clusters["n_outlets"] > 1).sum())}
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args(argv)
+    from claimmatch.embed import MiniLMEmbedder
+    from claimmatch.nli import load_model
+
+    settings = Settings()
+    embedder, model = MiniLMEmbedder(), load_model()
+    judges = {"cosine": CosineJudge(settings.threshold),
+              "nli": NLIJudge(model, settings.threshold, settings.candidate_threshold,
+                              settings.contradiction_threshold, settings.entailment_threshold)}
+    result: dict = {"settings": {k: getattr(settings, k) for k in ("threshold", "candidate_threshold",
+                                                                   "contradiction_threshold", "entailment_threshold")},
+                    "nli_model": model.name}
+    for name, (a, b, gold) in pair_sets(args.data_dir).items():
+        va, vb = embedder.encode(a), embedder.encode(b)
+        sims = np.einsum("ij,ij->i", va, vb)
+        result[name] = {}
+        for jname, judge in judges.items():
+            verdict = judge.judge(a, b, sims)
+            result[name][jname] = {**scores(verdict.same, gold), "vetoed": int(verdict.veto.sum()),
+                                   "joined_below_threshold": int((verdict.same & (sims < settings.threshold)).sum())}
+        print(f"{name}: {json.dumps(result[name])}", file=sys.stderr)
+    result["seed_pairs"] = seed_clusters(settings)
+    emit(result, args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
