@@ -67,7 +67,10 @@ class MiniLMEmbedder:
     def _model(self):
         from sentence_transformers import SentenceTransformer
 
-        return SentenceTransformer(str(self.path), device=self.device)
+        from claimmatch.progress import no_weight_loading_bar
+
+        with no_weight_loading_bar():
+            return SentenceTransformer(str(self.path), device=self.device)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:

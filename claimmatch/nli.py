@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from claimmatch.errors import ClaimmatchError, InputError
+from claimmatch.progress import no_weight_loading_bar
 
 LABELS = ("entailment", "neutral", "contradiction")
 MODEL_DIR = Path(__file__).parent / "models" / "nli"
@@ -123,21 +124,16 @@ def load_model(path: str | Path | None = None, *, device: str = "cpu",
     sha = file_sha256(weights)
     _check_safetensors(weights)
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
-    from transformers.utils import logging as hf_logging
 
-    bar_was_on = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()  # a "Loading weights" bar on every CLI run is noise
     try:
-        tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
-        model = AutoModelForSequenceClassification.from_pretrained(
-            str(folder), local_files_only=True, dtype=torch.float32)
+        with no_weight_loading_bar():
+            tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+            model = AutoModelForSequenceClassification.from_pretrained(
+                str(folder), local_files_only=True, dtype=torch.float32)
     except (OSError, ValueError, RuntimeError, KeyError) as exc:
         raise ClaimmatchError(
             f"NLI model in {folder} could not be loaded ({_first_line(exc)}); reinstall claimmatch or "
             "re-export the model with scripts/train_nli.py --out") from exc
-    finally:
-        if bar_was_on:
-            hf_logging.enable_progress_bar()
     id2label = {int(k): v for k, v in model.config.id2label.items()}
     if tuple(id2label.get(i) for i in range(len(LABELS))) != LABELS or len(id2label) != len(LABELS):
         raise ClaimmatchError(

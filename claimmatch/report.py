@@ -14,6 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
+from claimmatch.accounts import extract_account
 from claimmatch.fileio import atomic_write_json
 
 Writer = Callable[[Path], None]
@@ -145,7 +146,10 @@ def render_contradictions_md(pairs: pl.DataFrame, topics: list, claims: pl.DataF
     for t in topics:
         lines.append(f"### Topic {t.topic_id}: {t.label}")
         lines.append("")
-        basis = pairs.filter(pl.col("topic_id") == t.topic_id)["basis"].to_list() if "basis" in pairs.columns else []
+        in_topic = pairs.filter(pl.col("topic_id") == t.topic_id)
+        basis = in_topic["basis"].to_list() if "basis" in pairs.columns else []
+        who_rows = in_topic.filter(pl.col("basis") != "nli") if basis else in_topic.clear()
+        who_ids = set(who_rows["claim_id_a"].to_list()) | set(who_rows["claim_id_b"].to_list())
         who = sum(b != "nli" for b in basis)
         why = f" ({len(basis) - who} by NLI, {who} who-did-it)" if who else ""
         lines.append(f"{_n(t.pair_count, 'flagged pair')}{why}; strongest p(contradiction) "
@@ -157,8 +161,10 @@ def render_contradictions_md(pairs: pl.DataFrame, topics: list, claims: pl.DataF
             lines.append(f"**{name}** ({_n(len(outlets), 'outlet')}: {', '.join(outlets)})")
             lines.append("")
             for m in sorted(members, key=lambda r: r["claim_id"]):
+                acc = extract_account(m["core"]) if m["claim_id"] in who_ids else None
+                says = f" (who did it, in this claim: {acc.agent})" if acc else ""
                 lines.append(f"- {_who(m['outlet'], m['speaker'])}, {_source(m['doc_id'], m.get('url'))}: "
-                             f"{quote(m['text'])}")
+                             f"{quote(m['text'])}{says}")
             lines.append("")
     lines.extend(["## All flagged pairs", ""])
     if pairs.is_empty():

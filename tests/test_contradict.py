@@ -146,3 +146,26 @@ def test_contradictions_on_an_index_judge_the_field_the_index_embedded(articles,
                          embedder=FakeEmbedder(), judge=judge())
     assert res.info["settings"]["embed_field"] == "text"
     assert (tmp_path / "b" / "contradictions.parquet").exists()
+
+
+def test_who_did_it_conflicts_are_flagged_with_their_reason_and_agents():
+    from claimmatch.accounts import find_conflicts
+    from claimmatch.contradict import account_pairs
+
+    from .conftest import FakeEmbedder
+
+    texts = ["The truce was violated by the army.", "Rebel fighters keep breaching the truce.",
+             "Tourists visited the lighthouse."]
+    claims = frame(texts, ["o1", "o2", "o3"]).with_columns(pl.Series("cluster_id", [0, 1, 2]))
+    vectors = FakeEmbedder().encode(texts)
+    conflicts = find_conflicts(texts, ["o1", "o2", "o3"], [0, 1, 2], FakeEmbedder().encode)
+    flagged = account_pairs(claims, conflicts, vectors, FakeNLI(), texts, entailment_threshold=0.5)
+    pairs, topics = assign_topics(flagged, claims)
+    assert len(pairs) == 1 and pairs["basis"][0].startswith("who did it: army vs Rebel fighters")
+    assert pairs["p_contradiction"][0] == 0.1  # the NLI score is reported as it is, not made up
+    md = render_contradictions_md(pairs, topics, claims, {
+        "documents": 3, "outlets": 3, "claims": 3, "clusters": 3, "nli_model": "fake-nli",
+        "contradiction_threshold": 0.8, "candidate_threshold": 0.45, "within_outlet": False, "candidates": 0})
+    assert "1 flagged pair (0 by NLI, 1 who-did-it)" in md
+    assert "(who did it, in this claim: army)" in md and "(who did it, in this claim: Rebel fighters)" in md
+    assert "flagged as who did it: army vs Rebel fighters" in md
