@@ -288,6 +288,8 @@ def search_cli(
     text: Annotated[str, typer.Argument(help="Text to search for.")],
     index: IndexNameOpt,
     k: Annotated[int, typer.Option("-k", help="Number of claims to return.")] = 10,
+    nprobe: Annotated[int | None, typer.Option(
+        "--nprobe", help="IVF lists to search (more: better recall, slower); default: the index's own.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per hit.")] = False,
     config: ConfigOpt = None,
 ) -> None:
@@ -297,7 +299,7 @@ def search_cli(
     """
     from claimmatch.indexing import search_index
 
-    hits = search_index(index, text, k, load_settings(config))
+    hits = search_index(index, text, k, load_settings(config, {"nprobe": nprobe}))
     for row in hits.iter_rows(named=True):
         if as_json:
             typer.echo(json.dumps(row, ensure_ascii=False))

@@ -32,6 +32,9 @@ class Settings:
     # Embed the attribution-free proposition ("core") rather than the whole sentence.
     embed_field: str = "core"
     batch_size: int = 64
+    # IVF lists searched per query on a stored index (0: the index's own, tuned for clustering);
+    # raise it for search recall (docs/BENCHMARKS.md, "Index type by size").
+    nprobe: int = 0
     index_dir: str = "indexes"
     cache_dir: str = ""
     # Contradictions: NLI verification and flagging.
@@ -108,7 +111,8 @@ def load_settings(config_path: Path | None = None, overrides: dict[str, Any] | N
 
 
 def _validate(s: Settings) -> None:
-    for name in ("threshold", "candidate_threshold", "contradiction_threshold", "entailment_threshold"):
+    for name in ("threshold", "candidate_threshold", "contradiction_threshold", "entailment_threshold",
+                 "target_threshold", "agent_threshold"):
         value = getattr(s, name)
         if not -1.0 <= value <= 1.0:
             raise ClaimmatchError(f"setting '{name}' must lie between -1 and 1, got {value}")
@@ -117,5 +121,7 @@ def _validate(s: Settings) -> None:
             f"candidate_threshold ({s.candidate_threshold}) must not exceed threshold ({s.threshold})")
     if s.neighbors < 1 or s.batch_size < 1:
         raise ClaimmatchError("settings 'neighbors' and 'batch_size' must be at least 1")
+    if s.nprobe < 0:
+        raise ClaimmatchError(f"setting 'nprobe' must be 0 (the index's own) or more, got {s.nprobe}")
     if s.embed_field not in {"core", "text"}:
         raise ClaimmatchError(f"setting 'embed_field' must be 'core' or 'text', got {s.embed_field!r}")

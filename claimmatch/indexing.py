@@ -35,6 +35,7 @@ from claimmatch.index import (
     open_faiss,
     read_manifest,
     search,
+    set_nprobe,
     vectors_memmap,
 )
 from claimmatch.ingest import iter_documents
@@ -225,7 +226,9 @@ def open_index(name: str, settings: Settings | None = None, embedder: Embedder |
         vectors = np.asarray(mm[rows])
     elif isinstance(mm, np.memmap):
         vectors = StreamedRows(mm)
-    return OpenIndex(path, m, vectors, LiveIndex(open_faiss(path, m, mm), rows, len(mm)), rows)
+    index = open_faiss(path, m, mm)
+    set_nprobe(index, settings.nprobe)
+    return OpenIndex(path, m, vectors, LiveIndex(index, rows, len(mm)), rows)
 
 
 def search_index(name: str, query: str, k: int = 10, settings: Settings | None = None,

@@ -243,6 +243,20 @@ def test_approximate_index_types_recall_against_exact(kind):
     assert index_mod.index_kind(build_faiss(vecs, kind)) == kind
 
 
+def test_more_ivf_lists_searched_means_recall_at_least_as_high():
+    vecs = clustered_vectors(10_000, centers=400, seed=1)
+    exact = search(build_faiss(vecs, "flat"), vecs[:300], 10)[1]
+
+    def recall(nprobe: int) -> float:
+        index = build_faiss(vecs, "ivf-sq8")
+        index_mod.set_nprobe(index, nprobe)
+        approx = search(index, vecs[:300], 10)[1]
+        return float(np.mean([len(set(a) & set(e)) / 10 for a, e in zip(approx, exact, strict=True)]))
+
+    default, wider, everything = recall(0), recall(16), recall(10_000)  # 0 keeps the index's own
+    assert default < wider <= everything and everything >= 0.98  # SQ8 codes cost a little even at full probe
+
+
 def test_auto_index_type_switches_above_the_break_even(tmp_path: Path, settings: Settings, monkeypatch):
     assert index_mod.choose_index_type(index_mod.FLAT_MAX_ROWS) == "flat"
     assert index_mod.choose_index_type(index_mod.FLAT_MAX_ROWS + 1) == "ivf-sq8"
