@@ -32,7 +32,16 @@ _BOUNDARY = frozenset(
 _AUX_TAIL = frozenset("has have had is are was were been be being keep keeps kept on continue continues "
                       "continued to also meanwhile now still repeatedly widely openly allegedly reportedly".split())
 _DETERMINERS = frozenset("the a an both all some its their his her this that these those".split())
-_PRONOUNS = frozenset("it he she they we i you this that which who what there".split())
+# What can be "violated" in the sense outlets dispute: agreements, rules and promises, not records or serves.
+_COMMITMENT = re.compile(
+    r"\b(?:cease-?fires?|truces?|agreements?|deals?|accords?|treat(?:y|ies)|pacts?|laws?|rules?|regulations?|"
+    r"sanctions?|embargo(?:es)?|resolutions?|pledges?|promises?|obligations?|commitments?|codes?|contracts?|"
+    r"terms|constitution|conventions?|protocols?|moratorium|hostilities|arrangements?|understanding|"
+    r"borders?|airspace|sovereignty|rights|orders?|bans?|limits?)\b", re.I)
+_NOT_AGENT_START = frozenset("by of not to for with from in on at as than seen made led going found each "
+                             "one two three four five six seven eight nine ten".split())
+_PRONOUNS = frozenset("it he she they we i you him her them us me this that which who what there myself himself "
+                      "herself itself themselves ourselves yourself".split())
 
 
 @dataclass(frozen=True)
@@ -88,9 +97,14 @@ def _clean(phrase: str) -> str:
     return " ".join(words)
 
 
-def _usable(agent: str, target: str) -> bool:
+def _usable(agent: str, target: str, act: str) -> bool:
     a, t = agent.split(), target.split()
-    return bool(a) and bool(t) and not (len(a) == 1 and a[0].lower() in _PRONOUNS) and agent.lower() != target.lower()
+    if not a or not t or agent.lower() == target.lower() or (len(a) == 1 and a[0].lower() in _PRONOUNS and not a[0].isupper()):
+        return False
+    first = a[0]
+    if first.islower() and (first in _NOT_AGENT_START or first in _BOUNDARY or re.fullmatch(r"[a-z]+(?:ed|ing)", first)):
+        return False  # "by the parents", "not", "seen a": a pattern misread, not an agent
+    return act == "blame" or _COMMITMENT.search(target) is not None
 
 
 def extract_account(text: str) -> Account | None:
@@ -99,8 +113,8 @@ def extract_account(text: str) -> Account | None:
         # "put the blame for the renewed fighting ... on the US"
         (r"\bblame for (?P<t>.+?) on (?P<a>.+)$", lambda m: (_phrase_after(m["a"]), _phrase_after(m["t"]))),
         # "blamed Saudi Arabia and Turkey for violating the ceasefire"; "accused X of breaching Y"
-        (r"\b(?:blam(?:e|es|ed|ing)|accus(?:e|es|ed|ing))\s+(?P<a>.+?)\s+(?:for|of)\s+(?:\w+ing\s+)?(?P<t>.+)$",
-         lambda m: (_phrase_after(m["a"]), _phrase_after(m["t"]))),
+        (r"\b(?:blam(?:e|es|ed|ing)\s+(?P<a>(?:(?!\son\s).)+?)\s+for|accus(?:e|es|ed|ing)\s+(?P<a2>.+?)\s+of)\s+(?P<t>.+)$",
+         lambda m: (_phrase_after(m["a"] or m["a2"]), _phrase_after(m["t"]))),
         # "blame the fighting on regime violations"
         (r"\bblam(?:e|es|ed|ing)\s+(?P<t>.+?)\s+on\s+(?P<a>.+)$",
          lambda m: (_phrase_after(m["a"]), _phrase_after(m["t"]))),
@@ -118,8 +132,8 @@ def extract_account(text: str) -> Account | None:
         if not m:
             continue
         agent, target = (_clean(x) for x in read(m))
-        if _usable(agent, target):
-            act = "blame" if re.search(r"\b(?:blam|accus)", m.group(0), re.I) else "violation"
+        act = "blame" if re.search(r"\b(?:blam|accus)", m.group(0), re.I) else "violation"
+        if _usable(agent, target, act):
             return Account(agent, act, target)
     return None
 
@@ -136,10 +150,14 @@ class AccountConflicts:
 def find_conflicts(texts: Sequence[str], outlets: Sequence[str], clusters: Sequence[int],
                    encode: Callable[[list[str]], np.ndarray], *, agent_threshold: float = 0.3,
                    target_threshold: float = 0.5, within_outlet: bool = False, max_partners: int = 50,
-                   block: int = 2048) -> AccountConflicts:
+                   block: int = 2048, claim_vectors: np.ndarray | None = None,
+                   blame_claim_similarity: float = 0.45) -> AccountConflicts:
     """Pairs of claims giving the same act on the same target to different agents.
 
     ``encode`` returns L2-normalised vectors (the run's embedder), so similarities are dot products.
+    A blame's target is an event ("the fighting", "low sales") that says less about which event than an
+    agreement's name does, so a pair with a blame account also needs the two claims' own vectors
+    (``claim_vectors``) to be at least ``blame_claim_similarity`` apart: about one subject.
     Each account is compared with its ``max_partners`` most similar targets, a block of rows at a time,
     so memory stays bounded on large corpora.
     """
@@ -168,6 +186,9 @@ def find_conflicts(texts: Sequence[str], outlets: Sequence[str], clusters: Seque
                     continue
                 i, j = sorted((int(rows[x]), int(rows[y])))
                 if cl[i] == cl[j] or (not within_outlet and ol[i] == ol[j]):
+                    continue
+                if (claim_vectors is not None and "blame" in (accounts[i].act, accounts[j].act)
+                        and float(claim_vectors[i] @ claim_vectors[j]) < blame_claim_similarity):
                     continue
                 found[(i, j)] = (a_sim, float(t_sim[off, y]))  # either side's top-k may find the pair
     if not found:

@@ -147,7 +147,8 @@ def analyze(claims: pl.DataFrame, vectors: np.ndarray, faiss_index, settings: Se
                 conflicts = find_conflicts(texts, claims_out["outlet"].to_list(), claims_out["cluster_id"].to_list(),
                                            encode, agent_threshold=settings.agent_threshold,
                                            target_threshold=settings.target_threshold,
-                                           within_outlet=settings.within_outlet)
+                                           within_outlet=settings.within_outlet, claim_vectors=vectors,
+                                           blame_claim_similarity=settings.candidate_threshold)
                 extra = account_pairs(claims_out, conflicts, vectors, judge.model, texts,
                                       settings.entailment_threshold, settings.batch_size, flagged)
                 flagged = pl.concat([flagged, extra])

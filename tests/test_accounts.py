@@ -24,11 +24,15 @@ from .conftest import FakeEmbedder
     ("Syrian government troops were pushing ahead in defiance of the cease-fire agreement.",
      "Syrian government troops", "violation", "cease-fire agreement"),
     ("The minister blamed Saudi Arabia and Turkey for violating the ceasefire, he said.",
-     "Saudi Arabia and Turkey", "blame", "ceasefire"),
+     "Saudi Arabia and Turkey", "blame", "violating the ceasefire"),
     ("Rebel groups meanwhile blame the fighting on regime violations.", "regime", "blame", "fighting"),
     ("Russia puts the entire blame for the renewed fighting in and around Aleppo on the US.", "US", "blame",
      "renewed fighting"),
-    ("The union accused the company of breaking the wage deal.", "company", "blame", "wage deal"),
+    ("The union accused the company of breaking the wage deal.", "company", "blame", "breaking the wage deal"),
+    ("Republicans have blamed the size of the deficit on slow economic conditions.", "slow economic conditions",
+     "blame", "size"),
+    ("The carmaker blamed the fall in profits on high launch costs for new models.", "high launch costs", "blame",
+     "fall"),
 ])
 def test_reads_who_did_what_to_what(text, agent, act, target):
     assert extract_account(text) == Account(agent, act, target)
@@ -39,6 +43,9 @@ def test_reads_who_did_what_to_what(text, agent, act, target):
     "It was violated.",  # no agent to compare
     "They keep breaching it.",
     "Prices rose by 3% in March.",
+    "Pole vaulter Yelena Isinbayeva broke her own indoor world record.",  # a record is not an agreement
+    "Balco has been accused by the United States Anti-Doping Agency of being the source.",
+    "Nobody can blame him if he does go.",
 ])
 def test_no_account_without_a_violation_frame_and_a_named_agent(text):
     assert extract_account(text) is None
