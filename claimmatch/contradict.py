@@ -18,7 +18,7 @@ import polars as pl
 
 from claimmatch.accounts import AccountConflicts
 from claimmatch.cluster import Candidates
-from claimmatch.judge import Judgement, contradiction_score
+from claimmatch.judge import Judgement, contradiction_score, entailment_score
 
 PAIR_COLUMNS = ["claim_id_a", "claim_id_b", "doc_id_a", "doc_id_b", "outlet_a", "outlet_b", "text_a", "text_b",
                 "speaker_a", "speaker_b", "similarity", "p_contradiction", "p_entailment", "topic_id",
@@ -46,7 +46,7 @@ def flag_pairs(claims: pl.DataFrame, cand: Candidates, verdict: Judgement, thres
     if verdict.nli_ab is None or len(cand) == 0:
         return pl.DataFrame(schema={c: PAIR_SCHEMA[c] for c in PAIR_COLUMNS if c != "topic_id"})
     p_con = contradiction_score(verdict.nli_ab, verdict.nli_ba)
-    p_ent = np.minimum(verdict.nli_ab[:, 0], verdict.nli_ba[:, 0])
+    p_ent = entailment_score(verdict.nli_ab, verdict.nli_ba)
     cluster = claims["cluster_id"].to_numpy()
     outlet = np.asarray(claims["outlet"].to_list(), dtype=object)
     keep = (p_con >= threshold) & (cluster[cand.i] != cluster[cand.j])
@@ -87,10 +87,11 @@ def account_pairs(claims: pl.DataFrame, conflicts: AccountConflicts, vectors: np
     i, j = conflicts.i[keep], conflicts.j[keep]
     if len(i) == 0:
         return _pair_frame(claims, i, j, np.zeros(0), np.zeros(0), np.zeros(0), [])
+    from claimmatch.nli import predict_both_directions
+
     pairs = [(texts[a], texts[b]) for a, b in zip(i.tolist(), j.tolist(), strict=True)]
-    probs = model.predict(pairs + [(b, a) for a, b in pairs], batch_size=batch_size)
-    ab, ba = probs[:len(pairs)], probs[len(pairs):]
-    p_con, p_ent = contradiction_score(ab, ba), np.minimum(ab[:, 0], ba[:, 0])
+    ab, ba = predict_both_directions(model, pairs, batch_size)
+    p_con, p_ent = contradiction_score(ab, ba), entailment_score(ab, ba)
     agree = p_ent >= entailment_threshold
     sim = np.einsum("ij,ij->i", vectors[i], vectors[j])
     acc = conflicts.accounts

@@ -15,6 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from claimmatch.accounts import extract_account
+from claimmatch.contradict import NLI_BASIS
 from claimmatch.fileio import atomic_write_json
 
 Writer = Callable[[Path], None]
@@ -146,12 +147,10 @@ def render_contradictions_md(pairs: pl.DataFrame, topics: list, claims: pl.DataF
     for t in topics:
         lines.append(f"### Topic {t.topic_id}: {t.label}")
         lines.append("")
-        in_topic = pairs.filter(pl.col("topic_id") == t.topic_id)
-        basis = in_topic["basis"].to_list() if "basis" in pairs.columns else []
-        who_rows = in_topic.filter(pl.col("basis") != "nli") if basis else in_topic.clear()
+        who_rows = pairs.filter((pl.col("topic_id") == t.topic_id) & (pl.col("basis") != NLI_BASIS))
         who_ids = set(who_rows["claim_id_a"].to_list()) | set(who_rows["claim_id_b"].to_list())
-        who = sum(b != "nli" for b in basis)
-        why = f" ({len(basis) - who} by NLI, {who} who-did-it)" if who else ""
+        who = len(who_rows)
+        why = f" ({t.pair_count - who} by NLI, {who} who-did-it)" if who else ""
         lines.append(f"{_n(t.pair_count, 'flagged pair')}{why}; strongest p(contradiction) "
                      f"{t.max_p_contradiction:.2f}.")
         lines.append("")
@@ -178,6 +177,6 @@ def render_contradictions_md(pairs: pl.DataFrame, topics: list, claims: pl.DataF
                      f"{_source(p['doc_id_a'], url_of.get(p['claim_id_a']))}: {quote(p['text_a'])}")
         lines.append(f"   - {_who(p['outlet_b'], p['speaker_b'])}, "
                      f"{_source(p['doc_id_b'], url_of.get(p['claim_id_b']))}: {quote(p['text_b'])}")
-        if p.get("basis", "nli") != "nli":
+        if p["basis"] != NLI_BASIS:
             lines.append(f"   - flagged as {p['basis']}")
     return "\n".join(lines).rstrip() + "\n"

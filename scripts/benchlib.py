@@ -46,6 +46,17 @@ def peak_rss_mib() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+def prf(pred: np.ndarray, gold: np.ndarray) -> dict:
+    """Precision, recall and F1 of boolean predictions against boolean gold labels."""
+    tp = int((pred & gold).sum())
+    fp = int((pred & ~gold).sum())
+    fn = int((~pred & gold).sum())
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4)}
+
+
 def emit(data: dict, path: Path | None) -> None:
     """Print the result as JSON, and write it to ``path`` too when one is given."""
     text = json.dumps(data, indent=2, ensure_ascii=False)

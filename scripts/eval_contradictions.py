@@ -25,7 +25,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchlib import emit  # noqa: E402
+from benchlib import emit, prf  # noqa: E402
+
+from claimmatch.nli import predict_both_directions, read_pairs  # noqa: E402
 
 DEV = ["snli_dev", "sick_trial", "mnli_dev_matched"]
 TEST = ["snli_test", "sick_test", "mnli_dev_mismatched", "anli_dev_r1", "anli_dev_r2", "anli_dev_r3"]
@@ -38,22 +40,6 @@ AGGREGATIONS = {
 GRID = [round(x, 2) for x in np.arange(0.3, 0.96, 0.05)]
 
 
-def prf(pred: np.ndarray, gold: np.ndarray) -> dict:
-    tp = int((pred & gold).sum())
-    fp = int((pred & ~gold).sum())
-    fn = int((~pred & gold).sum())
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4)}
-
-
-def read(path: Path, limit: int) -> list[dict]:
-    rows = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
-    rows = [r for r in rows if r.get("label") in ("entailment", "neutral", "contradiction")]
-    return rows[:limit] if limit else rows
-
-
 def score_sets(model, data_dir: Path, names: list[str], limit: int) -> dict[str, tuple[np.ndarray, ...]]:
     out = {}
     for name in names:
@@ -61,11 +47,9 @@ def score_sets(model, data_dir: Path, names: list[str], limit: int) -> dict[str,
         if not path.exists():
             print(f"skipping {path}: not found", file=sys.stderr)
             continue
-        rows = read(path, limit)
-        pairs = [(r["premise"], r["hypothesis"]) for r in rows]
-        probs = model.predict(pairs + [(h, p) for p, h in pairs], batch_size=64)
-        gold = np.array([r["label"] == "contradiction" for r in rows])
-        out[name] = (probs[:len(rows)], probs[len(rows):], gold)
+        rows = read_pairs(path, limit)
+        ab, ba = predict_both_directions(model, [(r["premise"], r["hypothesis"]) for r in rows])
+        out[name] = (ab, ba, np.array([r["label"] == "contradiction" for r in rows]))
         print(f"scored {name}: {len(rows)} pairs", file=sys.stderr)
     return out
 

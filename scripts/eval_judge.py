@@ -22,7 +22,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchlib import emit  # noqa: E402
+from benchlib import emit, prf  # noqa: E402
 
 from claimmatch.config import Settings  # noqa: E402
 from claimmatch.judge import CosineJudge, NLIJudge  # noqa: E402
@@ -34,12 +34,9 @@ def rows(path: Path) -> list[dict]:
 
 
 def scores(same: np.ndarray, gold: np.ndarray) -> dict:
-    tp, fp = int((same & gold).sum()), int((same & ~gold).sum())
-    fn, tn = int((~same & gold).sum()), int((~same & ~gold).sum())
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0,
-            "accuracy": round((tp + tn) / len(gold), 4), "tp": tp, "fp": fp, "fn": fn, "tn": tn}
+    counts = {"tp": int((same & gold).sum()), "fp": int((same & ~gold).sum()),
+              "fn": int((~same & gold).sum()), "tn": int((~same & ~gold).sum())}
+    return {**prf(same, gold), "accuracy": round((counts["tp"] + counts["tn"]) / len(gold), 4), **counts}
 
 
 def pair_sets(data_dir: Path) -> dict[str, tuple[list[str], list[str], np.ndarray]]:
