@@ -54,6 +54,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: all cores)")
     p.add_argument("--base-model", type=Path, default=None, help="default: bundled all-MiniLM-L6-v2")
+    p.add_argument("--curve-every", type=int, default=0,
+                   help="every N steps, score the --curve-dev files and log a learning-curve point")
+    p.add_argument("--curve-dev", action="append", type=Path, default=[],
+                   help="a dev file for the learning curve (first --curve-rows rows); repeatable")
+    p.add_argument("--curve-rows", type=int, default=500)
+    p.add_argument("--bf16", action="store_true",
+                   help="bf16 autocast for forward/backward (about 2x faster on CPUs with AMX/AVX512-BF16)")
+    p.add_argument("--end-at-step", type=int, default=0,
+                   help="stop the schedule here: the linear decay is re-aimed so lr reaches 0 at this step "
+                        "(shortens a time-boxed run on resume without restarting it)")
     return p.parse_args(argv)
 
 
@@ -198,13 +208,27 @@ def main(argv: list[str] | None = None) -> int:
         step, elapsed_before, losses = state["step"], state["elapsed"], state["losses"]
         torch.set_rng_state(state["torch_rng"])
         print(f"resumed from {ckpt_path} at step {step}/{total_steps}", file=sys.stderr)
+        reaim = state.get("reaim")
+    else:
+        reaim = None
+    if args.end_at_step and step < args.end_at_step < total_steps and reaim is None:
+        reaim = (step, scheduler.get_last_lr()[0] / args.lr, args.end_at_step)
+    if reaim is not None:
+        s0, f0, end = reaim
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda k: f0 * max(0.0, end - s0 - k) / max(1, end - s0))
+        scheduler.last_epoch = step - s0
+        for group in optimizer.param_groups:
+            group["lr"] = args.lr * f0 * max(0.0, end - step) / max(1, end - s0)
+        total_steps = end
 
     def save_checkpoint() -> None:
         atomic_torch_save({
             "model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
             "step": step, "elapsed": elapsed_before + time.time() - t0, "losses": losses,
-            "torch_rng": torch.get_rng_state(), "hparams_key": _hparams_key(hparams)}, ckpt_path)
+            "torch_rng": torch.get_rng_state(), "hparams_key": _hparams_key(hparams), "reaim": reaim}, ckpt_path)
 
+    curve_sets = {p.name: read_pairs(p, args.curve_rows) for p in args.curve_dev}
     data_hash = file_sha256(train_file)
     t0 = time.time()
     deadline = t0 + args.max_minutes * 60 if args.max_minutes else None
@@ -220,7 +244,9 @@ def main(argv: list[str] | None = None) -> int:
         enc = tokenizer([b[0] for b in batch], [b[1] for b in batch], padding=True, truncation=True,
                         max_length=args.max_length, return_tensors="pt").to(device)
         labels = torch.tensor([b[2] for b in batch], device=device)
-        loss = loss_fn(model(**enc).logits, labels)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.bf16):
+            logits = model(**enc).logits
+        loss = loss_fn(logits.float(), labels)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
@@ -237,6 +263,13 @@ def main(argv: list[str] | None = None) -> int:
             log.flush()
         if step % args.checkpoint_every == 0:
             save_checkpoint()
+        if args.curve_every and step % args.curve_every == 0:
+            point = {"step": step, "examples": step * args.batch_size}
+            for path, dev in curve_sets.items():
+                point[path] = round(evaluate(model, tokenizer, dev, args.max_length, device), 4)
+            with (args.work_dir / "curve.jsonl").open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps(point) + "\n")
+            print(f"curve {json.dumps(point)}", file=sys.stderr, flush=True)
         if deadline and time.time() > deadline and step < total_steps:
             stopped_early = True
             break
@@ -263,7 +296,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _hparams_key(hparams: dict) -> str:
     """Settings that change the optimisation path; time box and output paths may differ on resume."""
-    skip = {"max_minutes", "out", "work_dir", "checkpoint_every", "threads"}
+    skip = {"max_minutes", "out", "work_dir", "checkpoint_every", "threads", "end_at_step", "curve_every",
+            "curve_dev", "curve_rows"}
     return json.dumps({k: v for k, v in sorted(hparams.items()) if k not in skip}, sort_keys=True)
 
 
