@@ -12,6 +12,9 @@ from claimmatch.errors import ClaimmatchError
 
 CONFIG_FILE = "claimmatch.toml"
 ENV_PREFIX = "CLAIMMATCH_"
+# Inference paths for the NLI cross-encoder (claimmatch/nli.py), measured in docs/BENCHMARKS.md.
+NLI_PRECISIONS = ("fp32", "bf16", "int8", "onnx", "onnx-int8")
+NLI_ENGINES = ("local", "ray")
 
 
 def default_cache_dir() -> str:
@@ -41,6 +44,12 @@ class Settings:
     use_nli: bool = True
     # Folder of another NLI model saved by scripts/train_nli.py; empty means the shipped model.
     nli_model: str = ""
+    # NLI inference path (one of NLI_PRECISIONS); see docs/BENCHMARKS.md, "NLI inference variants".
+    nli_precision: str = "fp32"
+    # Where NLI pairs are scored: in this process ("local") or on Ray workers ("ray", address from RAY_ADDRESS).
+    nli_engine: str = "local"
+    # Pairs per scoring block: the unit of progress, cache writes and Ray tasks.
+    nli_block_size: int = 2048
     contradiction_threshold: float = 0.80
     entailment_threshold: float = 0.50
     within_outlet: bool = False
@@ -123,5 +132,12 @@ def _validate(s: Settings) -> None:
         raise ClaimmatchError("settings 'neighbors' and 'batch_size' must be at least 1")
     if s.nprobe < 0:
         raise ClaimmatchError(f"setting 'nprobe' must be 0 (the index's own) or more, got {s.nprobe}")
+    if s.nli_precision not in NLI_PRECISIONS:
+        raise ClaimmatchError(
+            f"setting 'nli_precision' must be one of {', '.join(NLI_PRECISIONS)}, got {s.nli_precision!r}")
+    if s.nli_engine not in NLI_ENGINES:
+        raise ClaimmatchError(f"setting 'nli_engine' must be one of {', '.join(NLI_ENGINES)}, got {s.nli_engine!r}")
+    if s.nli_block_size < 1:
+        raise ClaimmatchError(f"setting 'nli_block_size' must be at least 1, got {s.nli_block_size}")
     if s.embed_field not in {"core", "text"}:
         raise ClaimmatchError(f"setting 'embed_field' must be 'core' or 'text', got {s.embed_field!r}")

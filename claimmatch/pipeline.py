@@ -36,6 +36,7 @@ from claimmatch.report import (
     render_contradictions_md,
     text_writer,
 )
+from claimmatch.scoring import scorer_counters
 
 CLAIM_OUTPUT_COLUMNS = ["claim_id", "doc_id", "outlet", "title", "url", "text", "char_start", "char_end",
                         "speaker", "quoted", "core", "sent_index", "cluster_id"]
@@ -113,11 +114,12 @@ def make_judge(settings: Settings, nli_model=None) -> PairJudge:
 
 
 def load_nli(settings: Settings):
+    """The NLI model behind a PairScorer: memo, result cache, blocks with progress, local or Ray engine."""
     if not settings.use_nli:
         return None
-    from claimmatch.nli import load_model
+    from claimmatch.scoring import load_scorer
 
-    return load_model(settings.nli_model or None)
+    return load_scorer(settings)
 
 
 def analyze(claims: pl.DataFrame, vectors: np.ndarray, faiss_index, settings: Settings, judge: PairJudge,
@@ -216,6 +218,7 @@ def run(inputs: list[Path | str], out_dir: Path | str, settings: Settings | None
             "claims": len(claims), "embedded": stats.get("embedded", 0),
             "embeddings_from_cache": stats.get("from_cache", 0), **out["counts"],
         },
+        "nli": scorer_counters(getattr(judge, "model", None)),
         "skipped_files": report.skipped_files,
         "skipped_rows": report.skipped_rows,
         "warnings": report.warnings,
@@ -248,7 +251,7 @@ def contradictions(index: str, out_dir: Path | str, settings: Settings | None = 
     info = {"settings": settings.as_dict(), "index": str(path), "model": embedder.name, "judge": judge.name,
             "versions": versions(), "counts": {"documents": header["documents"], "claims": len(claims),
                                                **out["counts"]},
-            "timings_s": timer.seconds}
+            "nli": scorer_counters(getattr(judge, "model", None)), "timings_s": timer.seconds}
     writers["run.json"] = json_writer(info)
     files = commit_outputs(Path(out_dir), writers)
     return RunResult(Path(out_dir), files, out["claims"], out["clusters"], info)
