@@ -19,6 +19,8 @@ from claimmatch.config import NLI_ENGINES
 from claimmatch.errors import ClaimmatchError
 
 Pair = tuple[str, str]
+# Workers load the model before answering; a cluster without free CPUs would otherwise wait forever.
+START_TIMEOUT_S = 600.0
 
 
 class PairEngine(Protocol):
@@ -96,7 +98,7 @@ class RayPairEngine:
             self.actors = [actor.remote(spec_ref) for _ in range(n)]
             self.max_in_flight = max_in_flight or 2 * n
             want = str(getattr(model, "name", type(model).__name__))
-            for got in self._get([a.name.remote() for a in self.actors]):
+            for got in self._get([a.name.remote() for a in self.actors], timeout=START_TIMEOUT_S):
                 if got != want:
                     raise ClaimmatchError(f"a Ray worker scores with NLI model {got}, this process with {want}; "
                                           "install the same claimmatch and model on every machine")
@@ -104,9 +106,12 @@ class RayPairEngine:
             self.close()
             raise
 
-    def _get(self, refs):
+    def _get(self, refs, timeout: float | None = None):
         try:
-            return self.ray.get(refs)
+            return self.ray.get(refs, timeout=timeout)
+        except self.ray.exceptions.GetTimeoutError:
+            raise ClaimmatchError(f"{len(self.actors)} Ray NLI workers did not start within {timeout:.0f} s; "
+                                  "free CPUs on the Ray cluster or use --engine local") from None
         except self.ray.exceptions.RayError as exc:
             text = str(exc).strip().splitlines()
             raise ClaimmatchError(f"a Ray NLI worker failed: {text[-1] if text else type(exc).__name__}") from None
