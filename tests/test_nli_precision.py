@@ -1,0 +1,60 @@
+"""Precision variants of the shipped NLI model load, agree with fp32, and the ONNX export is cached safely."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from claimmatch.config import NLI_PRECISIONS, load_settings
+from claimmatch.errors import ClaimmatchError
+from claimmatch.nli import clear_cache, load_model
+
+CLEAR = [("A man is playing a guitar.", "Nobody is playing a guitar."),
+         ("The woman is slicing a tomato.", "The woman is not slicing a tomato."),
+         ("A man is playing a guitar on stage.", "A man is playing an instrument."),
+         ("Two children are playing football in the park.", "Children are playing outdoors.")]
+
+
+def test_unknown_precision_is_a_one_line_error() -> None:
+    with pytest.raises(ClaimmatchError, match="unknown NLI precision 'fp8'"):
+        load_model(precision="fp8")
+    with pytest.raises(ClaimmatchError, match="nli_precision"):
+        load_settings(environ={"CLAIMMATCH_NLI_PRECISION": "fp8"})
+    with pytest.raises(ClaimmatchError, match="nli_engine"):
+        load_settings(environ={"CLAIMMATCH_NLI_ENGINE": "spark"})
+    assert load_settings(environ={"CLAIMMATCH_NLI_PRECISION": "onnx-int8"}).nli_precision == "onnx-int8"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("precision", [p for p in NLI_PRECISIONS if p != "fp32"])
+def test_variant_agrees_with_fp32(precision: str, tmp_path: Path) -> None:
+    fp32 = load_model()
+    model = load_model(precision=precision, cache_dir=tmp_path)
+    assert model.name == f"{fp32.name}-{precision}" and model.weights_sha256 == fp32.weights_sha256
+    want, got = fp32.predict(CLEAR), model.predict(CLEAR)
+    assert np.allclose(got.sum(axis=1), 1.0, atol=1e-4)
+    assert (got.argmax(1) == want.argmax(1)).all()
+    assert np.abs(got - want).max() < {"onnx": 1e-4, "bf16": 0.05}.get(precision, 0.2)
+    if precision.startswith("onnx"):
+        files = sorted(p.name for p in (tmp_path / "nli-onnx").rglob("*.onnx"))
+        assert files == (["model-int8.onnx", "model.onnx"] if precision == "onnx-int8" else ["model.onnx"])
+        assert not list((tmp_path / "nli-onnx").rglob("*.tmp"))  # written atomically
+
+
+@pytest.mark.slow
+def test_onnx_export_is_reused_and_a_damaged_one_rebuilt(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    first = load_model(precision="onnx", cache_dir=tmp_path)
+    file = first.file
+    stamp = file.stat().st_mtime_ns
+    clear_cache()
+    second = load_model(precision="onnx", cache_dir=tmp_path)
+    assert second is not first and file.stat().st_mtime_ns == stamp  # loaded, not exported again
+    clear_cache()
+    file.write_bytes(b"\x00garbage" * 64)
+    with caplog.at_level(logging.WARNING):
+        third = load_model(precision="onnx", cache_dir=tmp_path)
+    assert len(caplog.records) == 1 and "damaged" in caplog.records[0].getMessage()
+    assert np.allclose(third.predict(CLEAR[:2]), first.predict(CLEAR[:2]), atol=1e-5)
