@@ -58,3 +58,38 @@ def test_onnx_export_is_reused_and_a_damaged_one_rebuilt(tmp_path: Path, caplog:
         third = load_model(precision="onnx", cache_dir=tmp_path)
     assert len(caplog.records) == 1 and "damaged" in caplog.records[0].getMessage()
     assert np.allclose(third.predict(CLEAR[:2]), first.predict(CLEAR[:2]), atol=1e-5)
+
+
+class _WordTokenizer:
+    """One token per word (plus 3 specials), enough to drive NLIModel's batching without the real model."""
+
+    pad_token_id = 0
+
+    def __call__(self, premises, hypotheses, truncation=True, max_length=256):
+        ids = [[1] * min(max_length, len(p.split()) + len(h.split()) + 3)
+               for p, h in zip(premises, hypotheses, strict=True)]
+        return {"input_ids": ids}
+
+
+def test_long_pairs_go_in_smaller_batches() -> None:
+    from claimmatch.nli import NLIModel
+
+    shapes: list[tuple[int, int]] = []
+
+    class Recording(NLIModel):
+        def _logits(self, input_ids, mask, token_types):
+            shapes.append(input_ids.shape)
+            return mask.sum(axis=1, keepdims=True).astype(np.float32) * np.array([[0.0, 0.01, 0.02]])
+
+    model = Recording(None, _WordTokenizer(), Path("."), "0" * 64, max_batch_cost=8 * 20 * 20)
+    pairs = [("w " * n, "h") for n in [3, 200, 5, 60, 17, 200, 2] * 10]
+    probs = model.predict(pairs, batch_size=8)
+    assert sum(b for b, _ in shapes) == len(pairs)
+    assert all(b * w * w <= 8 * 20 * 20 or b == 1 for b, w in shapes)  # pairs × tokens² bounded
+    assert max(b for b, _ in shapes) == 8 and min(b for b, _ in shapes) == 1
+    widths = [w for _, w in shapes]
+    assert widths == sorted(widths, reverse=True)  # length-sorted: little padding
+    expected = np.array([[0.0, 0.01, 0.02]]) * np.array([[min(256, n + 4)] for n, _ in
+                                                          [(len(p.split()), h) for p, h in pairs]])
+    e = np.exp(expected - expected.max(axis=1, keepdims=True))
+    assert np.allclose(probs, e / e.sum(axis=1, keepdims=True), atol=1e-6)  # rows back in input order
