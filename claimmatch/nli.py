@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import logging
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +23,8 @@ import numpy as np
 from claimmatch.config import NLI_PRECISIONS, default_cache_dir
 from claimmatch.errors import ClaimmatchError, InputError
 from claimmatch.progress import no_weight_loading_bar
+
+log = logging.getLogger(__name__)
 
 LABELS = ("entailment", "neutral", "contradiction")
 MODEL_DIR = Path(__file__).parent / "models" / "nli"
@@ -155,11 +158,23 @@ def _variant(base: NLIModel, precision: str, cache_dir: Path) -> NLIModel:
                                                            dtype=torch.qint8)
         return NLIModel(model, base.tokenizer, base.path, base.weights_sha256, base.device, precision="int8")
     if precision == "bf16":
+        if not cpu_has_bf16():
+            log.warning("this CPU has no bf16 instructions (AVX512-BF16/AMX), where bf16 is slower than fp32; "
+                        "scoring NLI in fp32 (set nli_precision to silence this)")
+            return base
         model = copy.deepcopy(base.model).to(torch.bfloat16)
         return NLIModel(model, base.tokenizer, base.path, base.weights_sha256, base.device, precision="bf16")
     from claimmatch.nli_onnx import load_onnx
 
     return load_onnx(base, cache_dir, quantized=precision == "onnx-int8")
+
+
+def cpu_has_bf16() -> bool:
+    """Whether this CPU computes bf16 natively (measured 3× fp32 with AMX); without it bf16 is emulated, slow."""
+    import torch
+
+    checks = [getattr(torch.cpu, name, None) for name in ("_is_amx_tile_supported", "_is_avx512_bf16_supported")]
+    return any(check() for check in checks if check is not None)
 
 
 def _load_fp32(path: str | Path | None, device: str) -> NLIModel:

@@ -30,8 +30,18 @@ def test_unknown_precision_is_a_one_line_error() -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("precision", [p for p in NLI_PRECISIONS if p != "fp32"])
-def test_variant_agrees_with_fp32(precision: str, tmp_path: Path) -> None:
+def test_variant_agrees_with_fp32(precision: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                  caplog: pytest.LogCaptureFixture) -> None:
+    from claimmatch import nli
+
     fp32 = load_model()
+    if precision == "bf16":
+        with monkeypatch.context() as m, caplog.at_level(logging.WARNING):
+            m.setattr(nli, "cpu_has_bf16", lambda: False)
+            assert load_model(precision="bf16", cache_dir=tmp_path / "old-cpu") is fp32  # emulated bf16 is slow
+        assert len(caplog.records) == 1 and "no bf16 instructions" in caplog.records[0].getMessage()
+        if not nli.cpu_has_bf16():
+            return
     model = load_model(precision=precision, cache_dir=tmp_path)
     assert model.name == f"{fp32.name}-{precision}" and model.weights_sha256 == fp32.weights_sha256
     want, got = fp32.predict(CLEAR), model.predict(CLEAR)
