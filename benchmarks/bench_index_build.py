@@ -11,7 +11,7 @@ the baseline and the build (``index add`` of that part) run back to back, in alt
 change in machine load during the run hits both sides alike. Claim texts for the baseline are extracted
 beforehand exactly as the build does; that extraction is not timed (it is build overhead, not baseline).
 
-    python scripts/bench_index_build.py [--data-dir ../shared/data] [--limit-docs N] [--exclude-ids ID,...]
+    python -m benchmarks.bench_index_build [--data-dir ../shared/data] [--limit-docs N] [--exclude-ids ID,...]
                                         [--json docs/bench/index_build.json]
 """
 
@@ -25,8 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchlib import ROOT, machine, peak_rss_mib, save
-
+from benchmarks.results import ROOT, emit, machine, peak_rss_mib
 from claimmatch.claims import extract_claims
 from claimmatch.clean import clean_documents
 from claimmatch.config import Settings
@@ -115,7 +114,7 @@ def main() -> None:
         for key, value in rep.timings_s.items():
             timings[key] = round(timings.get(key, 0.0) + value, 3)
 
-    save(args.json, {
+    emit(path=args.json, data={
         "benchmark": "index build vs bare encode (Reuters-21578)", "machine": machine(),
         "source": str(source.name), "documents": n_docs, "limit_docs": args.limit_docs,
         "excluded_ids": sorted(excluded), "parts": len(parts),
