@@ -74,7 +74,7 @@ def describe(labels: np.ndarray) -> dict:
             "claims_in_multi": int(multi.sum()), "largest": int(counts.max())}
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--vectors-from", type=Path, required=True)
     ap.add_argument("--n", type=int, default=100_000)
@@ -82,7 +82,7 @@ def main() -> None:
     ap.add_argument("--neighbors", type=int, default=10)
     ap.add_argument("--index-type", default="auto")
     ap.add_argument("--json", type=Path, default=ROOT / "docs" / "bench" / "cluster.json")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     vectors, n_real = vectors_for(args.vectors_from, args.n)
     print(f"{len(vectors)} vectors ({n_real} real)", flush=True)
     ours_labels, ours_info, ours_pairs = ours(vectors, args.threshold, args.neighbors, args.index_type)

@@ -48,7 +48,7 @@ def claim_texts(path: Path, limit: int | None, field: str) -> tuple[list[str], i
         texts += extract_claims(clean_documents(chunk))[field].to_list()
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data")
     ap.add_argument("--limit-docs", type=int, default=None, help="first N documents only")
@@ -56,7 +56,7 @@ def main() -> None:
     ap.add_argument("--work-dir", type=Path, default=None, help="where the index and cache go (default: temp)")
     ap.add_argument("--parts", type=int, default=3, help="interleave baseline and build over this many parts")
     ap.add_argument("--json", type=Path, default=ROOT / "docs" / "bench" / "index_build.json")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     source = args.data_dir / "news" / "reuters21578.jsonl"
     work = args.work_dir or Path(tempfile.mkdtemp(prefix="bench-index-build-"))
     work.mkdir(parents=True, exist_ok=True)

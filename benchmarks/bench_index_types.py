@@ -36,7 +36,7 @@ def timed_self_search(index, vectors: np.ndarray, cap: int | None = None) -> flo
     return (time.perf_counter() - t0) * n / len(q)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--vectors-from", type=Path, required=True)
     ap.add_argument("--sizes", default="10000,25000,50000,100000,200000")
@@ -45,7 +45,7 @@ def main() -> None:
     ap.add_argument("--others-at", type=int, default=100_000, help="size at which ivf-pq and hnsw are measured too")
     ap.add_argument("--no-flat-timing", action="store_true", help="skip timing exact search over all claims")
     ap.add_argument("--json", type=Path, default=ROOT / "docs" / "bench" / "index_types.json")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     real = real_vectors(args.vectors_from)
     sizes = [int(s) for s in args.sizes.split(",")]
     top = max(sizes)

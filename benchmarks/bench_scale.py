@@ -92,7 +92,7 @@ def stage_cluster(path: Path, out: Path) -> dict:
             "candidate_pairs": c["candidate_pairs"], "cluster_peak_rss_mib": peak_rss_mib()}
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--real-index", type=Path, required=True)
     ap.add_argument("--sizes", default="10000,30000,100000,300000,1000000")
@@ -101,7 +101,7 @@ def main() -> None:
     ap.add_argument("--stage", choices=["index", "cluster"], help=argparse.SUPPRESS)
     ap.add_argument("--n", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--path", type=Path, help=argparse.SUPPRESS)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     if args.stage == "index":
         print(json.dumps(stage_index(args.real_index, args.n, args.path)))
         return
