@@ -29,6 +29,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from benchmarks import data, results
+
 SOURCES = {"Reuters": "reuters21578.jsonl", "AG News": "ag_news_test.jsonl", "BBC": "bbc_news.jsonl"}
 BEGIN, END = "<!-- nli_corpus:begin -->", "<!-- nli_corpus:end -->"
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
+    p.add_argument("--data-dir", type=Path, default=data.DEFAULT_DATA_DIR)
     p.add_argument("--docs-per-source", type=int, default=120, help="articles taken from each source")
     p.add_argument("--outlets-per-source", type=int, default=10)
     p.add_argument("--workdir", type=Path, default=Path("/tmp/claimmatch-nli-corpus"))
@@ -154,11 +156,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def save(result: dict, args: argparse.Namespace) -> None:
-    data = json.loads(args.json.read_text(encoding="utf-8")) if args.json.exists() else {"runs": {}}
-    data["runs"][str(result["claims"])] = result
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    md = markdown(data)
+    """Merge this run into the JSON (one entry per corpus size) and rewrite the Markdown table from it."""
+    runs = json.loads(args.json.read_text(encoding="utf-8")) if args.json.exists() else {"runs": {}}
+    runs["runs"][str(result["claims"])] = result
+    results.emit(runs, args.json)
+    md = markdown(runs)
     if str(args.markdown) == "-":
         print(md)
         return

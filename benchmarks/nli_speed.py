@@ -16,21 +16,19 @@ Writes ``docs/nli_speed.json`` and the "NLI inference variants" section of ``doc
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import statistics
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
+from benchmarks import data, results
 from claimmatch.config import NLI_PRECISIONS, Settings
-from claimmatch.nli import LABELS, load_model, read_pairs
+from claimmatch.nli import LABELS, load_model
 
-SETS = {"SICK test": "sick_test.jsonl", "SNLI test": "snli_test.jsonl", "MNLI-mm subset": "mnli_dev_mismatched.jsonl"}
+SETS = {"SICK test": "sick_test", "SNLI test": "snli_test", "MNLI-mm subset": "mnli_dev_mismatched"}
 MAX_LOSS_POINTS = 0.5  # the budget for a faster default (issue 15)
 BEGIN, END = "<!-- nli_speed:begin -->", "<!-- nli_speed:end -->"
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
+    p.add_argument("--data-dir", type=Path, default=data.DEFAULT_DATA_DIR)
     p.add_argument("--model", type=Path, default=None, help="model folder (default: the shipped model)")
     p.add_argument("--variants", default=",".join(NLI_PRECISIONS), help="comma-separated precisions")
     p.add_argument("--limit", type=int, default=2000,
@@ -70,7 +68,7 @@ def spread(rows: list, limit: int) -> list:
 def load_sets(data_dir: Path, limit: int) -> dict[str, tuple[list[tuple[str, str]], np.ndarray]]:
     out = {}
     for name, file in SETS.items():
-        rows = spread(read_pairs(data_dir / "nli" / "eval" / file), limit)
+        rows = spread(data.nli_eval(data_dir, file), limit)
         out[name] = ([(r["premise"], r["hypothesis"]) for r in rows],
                      np.array([LABELS.index(r["label"]) for r in rows]))
     return out
@@ -84,19 +82,14 @@ def speed_mix(sets: dict, n: int) -> list[tuple[str, str]]:
 
 
 def machine(threads: int) -> dict:
-    import torch
-
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
     try:
         import onnxruntime
 
         ort = onnxruntime.__version__
     except ImportError:
         ort = None
-    return {"date": datetime.now(UTC).replace(microsecond=0).isoformat(), "cpu": cpu, "cores": os.cpu_count(),
-            "threads": threads, "python": platform.python_version(), "torch": torch.__version__,
-            "onnxruntime": ort, "load_average_before": [round(x, 2) for x in os.getloadavg()]}
+    return {**results.machine(), "threads": threads, "onnxruntime": ort,
+            "load_average_before": [round(x, 2) for x in os.getloadavg()]}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -165,8 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     result["fastest_within_budget"] = max(eligible, key=lambda v: result["variants"][v]["pairs_per_s_median"])
     result["shipped_default"] = Settings().nli_precision
 
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    results.emit(result, args.json)
     md = markdown(result, args)
     if str(args.markdown) == "-":
         print(md)
