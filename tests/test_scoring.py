@@ -148,3 +148,23 @@ def test_pipeline_runs_score_through_the_scorer_and_a_rerun_scores_nothing(artic
     assert s2.calls == 0 and s2.cached == s1.calls and second.info["nli"]["cached"] == s1.calls
     for name in ("clusters.parquet", "contradictions.parquet", "contradictions.md"):
         assert (tmp_path / "out0" / name).read_bytes() == (tmp_path / "out1" / name).read_bytes()
+
+
+def test_cli_nli_file_is_answered_from_the_cache_on_a_rerun(tmp_path: Path, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from claimmatch import nli
+    from claimmatch.cli import app
+
+    model = CountingNLI()
+    monkeypatch.setattr(nli, "load_model", lambda *a, **k: model)
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text("".join(json.dumps({"premise": p, "hypothesis": h}) + "\n" for p, h in _pairs(30, 12)))
+    runner = CliRunner()
+    first = runner.invoke(app, ["nli", "--file", str(pairs), "--quiet"])
+    assert first.exit_code == 0 and model.pairs_seen == 12 and first.stderr == ""
+    again = runner.invoke(app, ["nli", "--file", str(pairs), "--quiet"])
+    assert again.exit_code == 0 and again.stdout == first.stdout and model.pairs_seen == 12  # all from the cache
+    assert len(first.stdout.splitlines()) == 30
+    bad = runner.invoke(app, ["nli", "a", "b", "--engine", "spark"])
+    assert bad.exit_code == 2 and "nli_engine" in bad.stderr and bad.stderr.count("\n") == 1
