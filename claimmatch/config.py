@@ -45,7 +45,7 @@ class Settings:
     # Folder of another NLI model saved by scripts/train_nli.py; empty means the shipped model.
     nli_model: str = ""
     # NLI inference path (one of NLI_PRECISIONS); see docs/BENCHMARKS.md, "NLI inference variants".
-    nli_precision: str = "fp32"
+    nli_precision: str = "bf16"
     # Where NLI pairs are scored: in this process ("local") or on Ray workers ("ray", address from RAY_ADDRESS).
     nli_engine: str = "local"
     # Pairs per scoring block: the unit of progress, cache writes and Ray tasks.
