@@ -177,9 +177,7 @@ def cpu_has_bf16() -> bool:
     return any(check() for check in checks if check is not None)
 
 
-def _load_fp32(path: str | Path | None, device: str) -> NLIModel:
-    import torch
-
+def _weights_file(path: str | Path | None) -> tuple[Path, Path]:
     folder = Path(path) if path is not None else MODEL_DIR
     if not folder.is_dir():
         raise ClaimmatchError(
@@ -190,6 +188,54 @@ def _load_fp32(path: str | Path | None, device: str) -> NLIModel:
         raise ClaimmatchError(
             f"NLI weight file {weights} is missing; reinstall claimmatch or re-export the model with "
             "scripts/train_nli.py --out")
+    return folder, weights
+
+
+class LazyNLIModel:
+    """The model :func:`load_model` would give, loaded at the first ``predict``.
+
+    Its ``name`` (weights hash and precision) is known without loading, so a run whose pairs all come from
+    the result cache never pays the model load (tens of seconds on a busy machine).
+    """
+
+    labels = LABELS
+
+    def __init__(self, path: str | Path | None = None, *, precision: str = "fp32",
+                 cache_dir: str | Path | None = None) -> None:
+        if precision not in NLI_PRECISIONS:
+            raise ClaimmatchError(f"unknown NLI precision {precision!r}; use one of {', '.join(NLI_PRECISIONS)}")
+        folder, weights = _weights_file(path)
+        self.path = folder
+        self.cache_dir = cache_dir
+        self.weights_sha256 = file_sha256(weights)
+        if precision == "bf16" and not cpu_has_bf16():
+            precision = "fp32"  # what load_model will give (it warns when it loads)
+        self.precision = precision
+        base = f"{NAME_PREFIX}-{self.weights_sha256[:12]}"
+        self.name = base if precision == "fp32" else f"{base}-{precision}"
+        self._model: NLIModel | None = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def load(self) -> NLIModel:
+        if self._model is None:
+            model = load_model(self.path, precision=self.precision, cache_dir=self.cache_dir)
+            if model.name != self.name:
+                raise ClaimmatchError(f"NLI weights in {self.path} changed during the run ({self.name} became "
+                                      f"{model.name}); run again")
+            self._model = model
+        return self._model
+
+    def predict(self, pairs: Sequence[tuple[str, str]], batch_size: int = 64) -> np.ndarray:
+        return self.load().predict(pairs, batch_size=batch_size)
+
+
+def _load_fp32(path: str | Path | None, device: str) -> NLIModel:
+    import torch
+
+    folder, weights = _weights_file(path)
     stat = weights.stat()
     key = (str(folder.resolve()), device, stat.st_mtime_ns, stat.st_size, "fp32")
     if key in _CACHE:

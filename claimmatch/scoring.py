@@ -167,9 +167,10 @@ def load_scorer(settings: Settings, model: Any = None, ray_address: str | None =
     """The scorer a run uses: the configured model and precision, the cache under ``settings.cache_dir``."""
     cache_dir = settings.resolved_cache_dir()
     if model is None:
-        from claimmatch.nli import load_model
+        from claimmatch.nli import LazyNLIModel
 
-        model = load_model(settings.nli_model or None, precision=settings.nli_precision, cache_dir=cache_dir)
+        # loaded only when a pair is missing from the cache (and, with --engine ray, only on the workers)
+        model = LazyNLIModel(settings.nli_model or None, precision=settings.nli_precision, cache_dir=cache_dir)
     return PairScorer(model, cache=NLICache(cache_dir), engine=settings.nli_engine, batch_size=settings.batch_size,
                       block_size=settings.nli_block_size, quiet=settings.quiet, ray_address=ray_address)
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from claimmatch.config import Settings
-from claimmatch.nli_cache import NLICache
+from claimmatch.nli_cache import NLICache, pair_key
 from claimmatch.scoring import PairScorer, load_scorer, scorer_counters
 
 
@@ -157,7 +157,7 @@ def test_cli_nli_file_is_answered_from_the_cache_on_a_rerun(tmp_path: Path, monk
     from claimmatch.cli import app
 
     model = CountingNLI()
-    monkeypatch.setattr(nli, "load_model", lambda *a, **k: model)
+    monkeypatch.setattr(nli, "LazyNLIModel", lambda *a, **k: model)
     pairs = tmp_path / "pairs.jsonl"
     pairs.write_text("".join(json.dumps({"premise": p, "hypothesis": h}) + "\n" for p, h in _pairs(30, 12)))
     runner = CliRunner()
@@ -168,3 +168,22 @@ def test_cli_nli_file_is_answered_from_the_cache_on_a_rerun(tmp_path: Path, monk
     assert len(first.stdout.splitlines()) == 30
     bad = runner.invoke(app, ["nli", "a", "b", "--engine", "spark"])
     assert bad.exit_code == 2 and "nli_engine" in bad.stderr and bad.stderr.count("\n") == 1
+
+
+def test_a_run_answered_by_the_cache_never_loads_the_model(tmp_path: Path, monkeypatch) -> None:
+    from claimmatch import nli
+
+    def no_load(*args, **kwargs):
+        raise AssertionError("the model was loaded although every pair was cached")
+
+    monkeypatch.setattr(nli, "load_model", no_load)
+    lazy = nli.LazyNLIModel(precision="fp32", cache_dir=tmp_path)  # hashes the weights, loads nothing
+    assert lazy.name.startswith(nli.NAME_PREFIX) and lazy.weights_sha256[:12] in lazy.name and not lazy.loaded
+    pairs = _pairs(20, 20)
+    with NLICache(tmp_path) as cache:
+        cache.put_many(lazy.name, [(pair_key(a, b), np.array([0.7, 0.2, 0.1], np.float32)) for a, b in pairs])
+    scorer = PairScorer(lazy, cache=NLICache(tmp_path), quiet=True)
+    assert np.allclose(scorer.predict(pairs), [[0.7, 0.2, 0.1]] * 20)
+    assert scorer.cached == 20 and scorer.calls == 0 and not lazy.loaded
+    with pytest.raises(AssertionError, match="every pair was cached"):  # a missing pair does load it
+        scorer.predict([("a new", "pair")])

@@ -50,9 +50,9 @@ class LocalPairEngine:
 def model_spec(model: Any) -> dict:
     """How a worker gets the same model: the shipped kind is loaded there from its folder (its files are
     local there, and a loaded model does not pickle); any other model object travels pickled."""
-    from claimmatch.nli import NLIModel
+    from claimmatch.nli import LazyNLIModel, NLIModel
 
-    if isinstance(model, NLIModel):
+    if isinstance(model, NLIModel | LazyNLIModel):
         cache_dir = getattr(model, "cache_dir", None)
         return {"path": str(model.path), "precision": model.precision,
                 "cache_dir": str(cache_dir) if cache_dir else None}
