@@ -28,8 +28,8 @@ from sentence_transformers.util import community_detection
 from sklearn.metrics import adjusted_rand_score
 
 from claimmatch.cluster import cluster_claims
-from claimmatch.index import build_faiss, choose_index_type, index_kind
 from claimmatch.judge import CosineJudge
+from claimmatch.store.faiss_build import build_faiss, choose_index_type, index_kind
 
 
 def vectors_for(index_dir: Path, n: int) -> tuple[np.ndarray, int]:

@@ -18,8 +18,8 @@ import faiss
 import numpy as np
 from benchlib import ROOT, machine, peak_rss_mib, real_vectors, save, synthetic_blocks
 
-import claimmatch.index as index_mod
-from claimmatch.index import build_faiss, ivf_nlist, search
+import claimmatch.store.faiss_build as index_mod
+from claimmatch.store.faiss_build import build_faiss, ivf_nlist, search
 
 K = 10
 

@@ -22,9 +22,9 @@ sys.path.insert(0, str(ROOT))
 
 from claimmatch.config import Settings  # noqa: E402
 from claimmatch.embed import EmbeddingCache, MiniLMEmbedder, embed_texts  # noqa: E402
-from claimmatch.index import build_faiss  # noqa: E402
 from claimmatch.ingest import load_documents  # noqa: E402
 from claimmatch.pipeline import Timer, make_judge, prepare_claims  # noqa: E402
+from claimmatch.store import build_faiss  # noqa: E402
 
 
 def locate(claims: pl.DataFrame, doc_prefix: str, needle: str) -> int:

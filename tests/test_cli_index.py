@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from claimmatch import pipeline
 from claimmatch.cli import app
-from claimmatch.index import IndexLock
+from claimmatch.store import IndexLock
 
 from .conftest import FakeEmbedder
 from .test_indexing import write_corpus
