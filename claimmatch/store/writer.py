@@ -204,6 +204,8 @@ class IndexWriter:
             self._write_parquet(m, shard["docs"], docs)
             m["shards"] = [*m["shards"], shard]
             m["rows"] = start + len(claims)
+            if len(claims):
+                m["state"] = "building"  # FAISS lags behind until finalize (readers extend it in memory)
             for doc_id, outlet, n in zip(docs["doc_id"].to_list(), docs["outlet"].to_list(),
                                          docs["n_claims"].to_list(), strict=True):
                 live[(number, doc_id)] = (outlet, n)
