@@ -211,14 +211,15 @@ def test_an_index_of_another_claim_extractor_is_refused(tmp_path: Path, settings
 
 
 def test_a_pinned_generation_stays_readable_and_is_cleaned_after_its_reader_closes(tmp_path: Path,
-                                                                                  settings: Settings):
+                                                                                  settings: Settings, cli_env):
     path = built(tmp_path, settings)
     (path / "contradictions").mkdir()
     (path / "contradictions" / "topics.parquet").write_bytes(b"someone else's")
     snap = open_index("news", settings)
     old = read_manifest(path)
     remove_documents("news", ["doc00"], settings)
-    compact_index("news", settings)
+    res = invoke("index", "compact", "news", "-q")
+    assert res.exit_code == 0 and "36 rows -> 30" in res.stdout, res.output
     new = read_manifest(path)
     assert new["generation_number"] > old["generation_number"]
     assert all((path / f).exists() for f in old["files"])  # kept for the reader
@@ -357,9 +358,9 @@ def test_compaction_equals_a_fresh_build_of_the_live_documents(tmp_path: Path, s
     assert not compact_index("news", settings).compacted  # nothing left to compact
 
 
-def test_a_crashed_compaction_leaves_the_old_index_and_a_rerun_completes(tmp_path: Path, settings: Settings,
-                                                                       cli_env):
-    path = built(tmp_path, settings)
+def test_a_crashed_compaction_leaves_the_old_index_and_a_rerun_resumes_it(tmp_path: Path, settings: Settings,
+                                                                        cli_env):
+    path = built(tmp_path, settings)  # 3 chunks of 4 documents, doc05 (chunk 2) removed
     old = read_manifest(path)
 
     def crash(i: int) -> None:
@@ -369,9 +370,36 @@ def test_a_crashed_compaction_leaves_the_old_index_and_a_rerun_completes(tmp_pat
     with pytest.raises(RuntimeError):
         compact_index("news", settings, on_shard=crash)
     assert read_manifest(path) == old and verify_index("news", settings).sound
-    res = invoke("index", "compact", "news", "-q")
-    assert res.exit_code == 0 and "36 rows -> 33" in res.stdout, res.output
+    assert load_index(path).manifest["count"] == 33  # readers see the old generation meanwhile
+    copied: list[int] = []
+    rep = compact_index("news", settings, on_shard=copied.append)
+    assert rep.resumed_at_chunk == 2 and copied == [2]  # the two chunks copied before the crash are kept
+    assert rep.rows_after == 33 and not (path / "compact.json").exists()
     assert verify_index("news", settings).sound and read_manifest(path)["count"] == old["count"]
+    fresh_dir = tmp_path / "fresh_in"
+    fresh_dir.mkdir()
+    rows = [r for r in write_corpus(fresh_dir, n=12).read_text().splitlines() if json.loads(r)["id"] != "doc05"]
+    (fresh_dir / "corpus.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    update_index([fresh_dir / "corpus.jsonl"], "fresh", settings, embedder=FakeEmbedder(), chunk_docs=4)
+    a, b = load_index(path), load_index(Path(settings.index_dir) / "fresh")
+    assert a.claims.equals(b.claims) and np.array_equal(a.vectors, b.vectors)
+
+
+def test_a_compaction_journal_of_another_generation_is_not_resumed(tmp_path: Path, settings: Settings, cli_env):
+    path = built(tmp_path, settings)
+
+    def crash(i: int) -> None:
+        raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError):
+        compact_index("news", settings, on_shard=crash)
+    assert (path / "compact.json").exists()
+    remove_documents("news", ["doc00"], settings)  # the index moved on: the partial copy is debris
+    assert not (path / "compact.json").exists()
+    rep = compact_index("news", settings)
+    assert rep.resumed_at_chunk == 0 and rep.rows_after == 30 and verify_index("news", settings).sound
+    res = invoke("index", "compact", "news", "-q")
+    assert res.exit_code == 0 and "nothing removed, nothing to compact" in res.stdout
 
 
 # --- write failures --------------------------------------------------------------------------------------
@@ -392,7 +420,7 @@ def test_a_failed_write_is_one_line_and_the_previous_generation_stays(tmp_path: 
             with open(self.path / m["vectors"], "ab") as fh:
                 fh.write(data[:len(data) // 2])
             raise OSError(errno.ENOSPC, "No space left on device")
-        monkeypatch.setattr(writer_mod.IndexWriter, "_append_vectors", half_then_fail)
+        monkeypatch.setattr(writer_mod.IndexWriter, "append_vectors", half_then_fail)
     elif step == "manifest":
         real = os.replace
 

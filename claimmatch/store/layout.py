@@ -11,6 +11,7 @@ An index is a folder ``indexes/<name>/``::
     faiss-<g>.index         FAISS index over the first ``faiss_rows`` rows (ids = rows)
     LOCK, WRITER            the writers' lock (filelock) and the pid of the writer holding it
     pins/                   one pin per open reader: the generation and files it reads (see :mod:`lock`)
+    compact.json            progress of an unfinished compaction, so a rerun resumes it (see :mod:`compact`)
 
 Anything else in the folder (e.g. ``contradictions/``) belongs to someone else and is never touched.
 """
@@ -26,6 +27,7 @@ MANIFEST = "manifest.json"
 LOCK = "LOCK"
 WRITER_PID = "WRITER"
 PINS = "pins"
+JOURNAL = "compact.json"
 FORMAT = 3  # 3: sizes and hashes of every file, extractor; 2: no hashes (must be rebuilt)
 METRIC = "inner_product"
 VECTOR_DTYPE = "float16"
@@ -33,8 +35,9 @@ VECTOR_ITEMSIZE = 2  # bytes per stored vector component
 INDEX_TYPES = ("auto", "flat", "ivf-sq8", "ivf-pq", "hnsw")
 HASH = "xxh3_128"
 # Files this package writes; only these (and its own temp files and pins) are ever deleted.
-OWNED = re.compile(r"^(vectors-\d+\.f16|(claims|docs|removed)-\d+\.parquet|faiss-\d+\.index)$")
-TEMP = re.compile(r"^\.(vectors-\d+\.f16|(claims|docs|removed)-\d+\.parquet|faiss-\d+\.index|manifest\.json)\..*\.tmp$")
+OWNED = re.compile(r"^(vectors-\d+\.f16|(claims|docs|removed)-\d+\.parquet|faiss-\d+\.index|compact\.json)$")
+TEMP = re.compile(r"^\.(vectors-\d+\.f16|(claims|docs|removed)-\d+\.parquet|faiss-\d+\.index|manifest\.json|compact\.json)"
+                  r"\..*\.tmp$")
 
 
 def index_path(name: str | Path, index_dir: str | Path = "indexes") -> Path:
@@ -50,10 +53,6 @@ def file_name(kind: str, number: int) -> str:
     """``claims``/``docs``/``removed`` → parquet, ``vectors`` → .f16, ``faiss`` → .index, numbered by generation."""
     ext = {"claims": "parquet", "docs": "parquet", "removed": "parquet", "vectors": "f16", "faiss": "index"}[kind]
     return f"{kind}-{number:06d}.{ext}"
-
-
-def file_kind(name: str) -> str:
-    return name.split("-", 1)[0] if OWNED.match(name) else name
 
 
 class IndexDamaged(ClaimmatchError):

@@ -22,7 +22,7 @@ from filelock import FileLock, Timeout
 
 from claimmatch.errors import ClaimmatchError
 from claimmatch.store.layout import LOCK, OWNED, PINS, TEMP, WRITER_PID
-from claimmatch.store.manifest import generation_files, read_manifest
+from claimmatch.store.manifest import generation_files, journal_files, read_manifest
 
 # A reader that finds no writer cleans up after itself; a writer waits this long for that to finish.
 WRITER_WAIT_S = 2.0
@@ -116,7 +116,7 @@ def pinned_files(path: Path) -> set[str]:
 
 def clean(path: Path, keep: set[str]) -> list[str]:
     """Delete this package's files that neither ``keep`` nor a live reader needs. Call with the writer lock."""
-    keep = keep | pinned_files(path)
+    keep = keep | pinned_files(path) | journal_files(path)
     dropped = []
     for p in path.iterdir():
         if p.name in keep or not p.is_file():

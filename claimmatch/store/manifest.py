@@ -15,7 +15,7 @@ import xxhash
 
 from claimmatch.embed import Embedder
 from claimmatch.errors import ClaimmatchError
-from claimmatch.store.layout import FORMAT, MANIFEST, VECTOR_ITEMSIZE, damaged
+from claimmatch.store.layout import FORMAT, JOURNAL, MANIFEST, VECTOR_ITEMSIZE, damaged
 
 CHECKSUM = "checksum"
 
@@ -82,6 +82,18 @@ def generation_files(manifest: dict | None) -> list[str]:
     if not manifest:
         return []
     return [manifest["vectors"], *manifest["files"]]
+
+
+def journal_files(path: Path) -> set[str]:
+    """Files of an unfinished compaction of the committed generation, kept so a rerun can resume it."""
+    try:
+        journal = json.loads((path / JOURNAL).read_text(encoding="utf-8"))
+        current = read_manifest(path)
+        if journal.get("from_checksum") != current.get(CHECKSUM):
+            return set()  # the index moved on: the journal and its files are debris
+        return {JOURNAL, journal["manifest"]["vectors"], *journal["manifest"]["files"]}
+    except (OSError, ValueError, KeyError, TypeError, ClaimmatchError):
+        return set()
 
 
 def check_sizes(path: Path, manifest: dict) -> None:

@@ -132,10 +132,10 @@ class IndexWriter:
         if self.index_type != "auto":
             self.manifest["index_type_requested"] = self.index_type
         self.manifest.update(self.extra)
-        self._guard(lambda: clean(self.path, set(generation_files(old)) | set(generation_files(self.manifest))),
+        self.guard(lambda: clean(self.path, set(generation_files(old)) | set(generation_files(self.manifest))),
                     "removing debris")
         vec = self.path / self.manifest["vectors"]
-        self._guard(lambda: self._truncate(vec), vec.name)
+        self.guard(lambda: self._truncate(vec), vec.name)
         with self.snapshot() as snap:
             self._load_state(snap)
 
@@ -160,7 +160,7 @@ class IndexWriter:
         """Live documents when the writer opened: doc_id, doc_hash, outlet, n_claims, shard."""
         return self._registry
 
-    def _guard(self, action: Callable[[], object], step: str):
+    def guard(self, action: Callable[[], object], step: str):
         """Run one write step; an OS error (disk full, I/O error) becomes one line, nothing committed."""
         try:
             return action()
@@ -171,9 +171,9 @@ class IndexWriter:
                 "rerun)") from None
 
     def _write(self, m: dict, name: str, write: Callable[[Path], None]) -> None:
-        m["files"] = {**m["files"], name: self._guard(lambda: write_hashed(self.path / name, write), name)}
+        m["files"] = {**m["files"], name: self.guard(lambda: write_hashed(self.path / name, write), name)}
 
-    def _write_parquet(self, m: dict, name: str, frame: pl.DataFrame) -> None:
+    def write_parquet(self, m: dict, name: str, frame: pl.DataFrame) -> None:
         buf = io.BytesIO()
         frame.write_parquet(buf)
         data = buf.getvalue()
@@ -194,14 +194,14 @@ class IndexWriter:
                 raise ClaimmatchError(f"{self.path}: vectors have {vectors.shape[1]} dims, index has {m['dimension']}")
             start = int(m["rows"])
             data = np.ascontiguousarray(vectors, dtype=np.float16).tobytes()
-            self._guard(lambda: self._append_vectors(m, data), m["vectors"])
+            self.guard(lambda: self.append_vectors(m, data), m["vectors"])
             shard = {"id": number, "claims": file_name("claims", number), "docs": file_name("docs", number),
                      "row_start": start, "rows": len(claims), "vectors_xxh3": digest(data)}
             framed = claims.with_columns(pl.Series("row", np.arange(start, start + len(claims), dtype=np.int64)))
-            self._write_parquet(m, shard["claims"], framed)
+            self.write_parquet(m, shard["claims"], framed)
             docs = docs if docs is not None else doc_rows(claims)
             docs = docs.select(list(DOC_SCHEMA)).cast(DOC_SCHEMA)
-            self._write_parquet(m, shard["docs"], docs)
+            self.write_parquet(m, shard["docs"], docs)
             m["shards"] = [*m["shards"], shard]
             m["rows"] = start + len(claims)
             if len(claims):
@@ -216,7 +216,7 @@ class IndexWriter:
             if m.get("removed"):
                 m["files"].pop(m["removed"], None)
             m["removed"] = file_name("removed", number)
-            self._write_parquet(m, m["removed"], table)
+            self.write_parquet(m, m["removed"], table)
             for key in zip(removed["shard"].to_list(), removed["doc_id"].to_list(), strict=True):
                 live.pop(key, None)
         if state:
@@ -224,7 +224,7 @@ class IndexWriter:
         self._publish(m, number, live)
         self._removed = table
 
-    def _append_vectors(self, m: dict, data: bytes) -> None:
+    def append_vectors(self, m: dict, data: bytes) -> None:
         path = self.path / m["vectors"]
         with open(path, "r+b" if path.exists() else "w+b") as fh:
             fh.seek(vectors_size(m))
@@ -245,7 +245,7 @@ class IndexWriter:
         if m["state"] == "empty" and m["rows"]:
             m["state"] = "building"
         text = json.dumps(seal(m), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-        self._guard(lambda: write_hashed(self.path / MANIFEST, lambda tmp: tmp.write_text(text, encoding="utf-8")),
+        self.guard(lambda: write_hashed(self.path / MANIFEST, lambda tmp: tmp.write_text(text, encoding="utf-8")),
                     MANIFEST)
         fsync_dir(self.path)
         self.manifest, self._live = m, live
