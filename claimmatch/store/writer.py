@@ -44,7 +44,7 @@ from claimmatch.store.manifest import (
     seal,
     vectors_size,
 )
-from claimmatch.store.reader import DOC_SCHEMA, REMOVED_SCHEMA, IndexSnapshot
+from claimmatch.store.reader import DOC_SCHEMA, IndexSnapshot
 
 
 def doc_rows(claims: pl.DataFrame) -> pl.DataFrame:
@@ -313,4 +313,4 @@ def save_index(path: Path, claims: pl.DataFrame, vectors: np.ndarray, embedder: 
         return writer.finalize()
 
 
-__all__ = ["REMOVED_SCHEMA", "IndexWriter", "doc_rows", "save_index"]
+__all__ = ["IndexWriter", "doc_rows", "save_index"]
