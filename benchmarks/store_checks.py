@@ -21,19 +21,19 @@ import contextlib
 import hashlib
 import json
 import os
-import platform
 import shutil
 import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from unittest import mock
 
 import numpy as np
 import xxhash
 
+from benchmarks.data import DEFAULT_DATA_DIR
+from benchmarks.results import ROOT, emit, machine
 from claimmatch.config import Settings
 from claimmatch.pipeline import default_embedder
 from claimmatch.store import (
@@ -48,16 +48,13 @@ from claimmatch.store import (
 from claimmatch.store import reader as reader_mod
 from claimmatch.store.ops import disk_size
 
-ROOT = Path(__file__).resolve().parent.parent
 QUERIES = ["The central bank raised interest rates", "Oil prices fell on Monday", "The company reported a loss",
            "Wheat exports to the Soviet Union", "The dollar rose against the yen"]
 
 
-def machine() -> dict:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor() or "unknown")
-    return {"date": datetime.now(UTC).replace(microsecond=0).isoformat(), "cpu": cpu, "cores": os.cpu_count(),
-            "load_avg_1_5_15": [round(x, 2) for x in os.getloadavg()], "python": platform.python_version()}
+def load_avg() -> list[float]:
+    """The machine is shared: its load says how far wall times can be trusted."""
+    return [round(x, 2) for x in os.getloadavg()]
 
 
 @contextlib.contextmanager
@@ -118,14 +115,14 @@ def hash_speed(mib: int = 64) -> dict:
     return out
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data")
+    ap.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     ap.add_argument("--docs", type=int, default=2000)
     ap.add_argument("--repeat", type=int, default=15)
     ap.add_argument("--cluster-repeat", type=int, default=3)
     ap.add_argument("--json", type=Path, default=ROOT / "docs" / "bench" / "store_checks.json")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="store_checks-"))
     try:
         settings = Settings(index_dir=str(work / "indexes"), quiet=True, use_nli=False)
@@ -147,7 +144,8 @@ def main() -> None:
                 snap.claims(["claim_id", "text"], np.arange(10))
 
         result = {
-            "machine": machine(), "docs": args.docs, "claims": m["count"], "index_type": m["index_type"],
+            "benchmark": "index integrity checks", "machine": {**machine(), "load_avg_1_5_15": load_avg()},
+            "docs": args.docs, "claims": m["count"], "index_type": m["index_type"],
             "index_bytes": disk_size(path), "build_s": round(build_s, 1), "repeat": args.repeat,
             "open_for_search": compare(open_for_search, args.repeat),
             "search": compare(lambda: search_index("reuters", next(queries), 10, settings, embedder), args.repeat),
@@ -167,12 +165,10 @@ def main() -> None:
                              "bytes_before": before, "bytes_after": disk_size(path),
                              "sound_after": verify_index("reuters", settings).sound}
         result["hash_speed"] = hash_speed()
-        result["machine"]["load_avg_after"] = [round(x, 2) for x in os.getloadavg()]
+        result["machine"]["load_avg_after"] = load_avg()
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(result, indent=2))
+    emit(result, args.json)
 
 
 if __name__ == "__main__":
