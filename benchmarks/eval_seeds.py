@@ -19,9 +19,9 @@ import polars as pl
 
 from claimmatch.config import Settings
 from claimmatch.embed import EmbeddingCache, MiniLMEmbedder, embed_texts
-from claimmatch.index import build_faiss
 from claimmatch.ingest import load_documents
 from claimmatch.pipeline import Timer, make_judge, prepare_claims
+from claimmatch.store import build_faiss
 
 ROOT = Path(__file__).resolve().parent.parent
 
