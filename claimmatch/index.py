@@ -453,7 +453,7 @@ class IndexWriter:
     Use as a context manager: entering takes the lock, checks the model, and drops uncommitted debris.
     """
 
-    def __init__(self, path: Path, embedder: Embedder | None, *, embed_field: str = "core",
+    def __init__(self, path: Path, embedder: Embedder | None, *, embed_field: str = "text",
                  index_type: str = "auto", replace: bool = False, extra: dict | None = None) -> None:
         self.path = path
         self.embedder = embedder
@@ -680,7 +680,7 @@ def merge_shards(index: faiss.Index, vectors: np.ndarray, rows: int, builder) ->
 
 
 def save_index(path: Path, claims: pl.DataFrame, vectors: np.ndarray, embedder: Embedder,
-               index_type: str = "auto", extra: dict | None = None, embed_field: str = "core") -> dict:
+               index_type: str = "auto", extra: dict | None = None, embed_field: str = "text") -> dict:
     """Replace whatever ``path`` holds with these claims (one chunk), committed atomically."""
     if len(claims) != len(vectors):
         raise ValueError("claims and vectors differ in length")

@@ -14,6 +14,36 @@ from typing import Protocol
 
 import numpy as np
 
+# Predicates too light to show two claims state the same act.
+LIGHT_PREDICATES = frozenset({"be", "have", "do", "say", "’s", "'s", "get", "go", "make", "seem", "appear"})
+
+
+@dataclass(frozen=True)
+class Frame:
+    """What the same-claim rule compares besides text: predicate lemmas, mentions, numbers, polarity."""
+
+    predicates: frozenset[str] = frozenset()
+    mentions: frozenset[str] = frozenset()  # entities, numbers and dates, lowercased
+    numbers: frozenset[str] = frozenset()
+    negated: bool = False
+
+    @classmethod
+    def of(cls, rows: Sequence[dict]) -> Frame:
+        """The frame of one claim row, or the union over a sentence's claims (negated if its first is)."""
+        preds = {r["predicate"] for r in rows if r.get("predicate")} - LIGHT_PREDICATES
+        nums = {n.lower() for r in rows for n in (r.get("numbers") or [])}
+        mentions = {m.lower() for r in rows for key in ("entities", "dates") for m in (r.get(key) or [])} | nums
+        return cls(frozenset(preds), frozenset(mentions), frozenset(nums), bool(rows and rows[0].get("negated")))
+
+
+def frame_relation(a: Frame, b: Frame) -> tuple[bool, bool]:
+    """(agree, clash): agree = same polarity, a shared predicate or mention, no conflicting numbers;
+    clash = opposite polarity (one claim negated, the other not)."""
+    clash = a.negated != b.negated
+    numbers_conflict = bool(a.numbers and b.numbers and not a.numbers & b.numbers)
+    shared = bool(a.predicates & b.predicates or a.mentions & b.mentions)
+    return (shared and not clash and not numbers_conflict), clash
+
 
 @dataclass
 class Judgement:
@@ -29,45 +59,59 @@ class PairJudge(Protocol):
     threshold: float  # duplicate threshold on link_sim
     min_similarity: float  # retrieve candidate pairs down to this cosine
 
-    def judge(self, texts_a: Sequence[str], texts_b: Sequence[str], sims: np.ndarray) -> Judgement: ...
+    uses_frames: bool  # wants frames of atomic claims (claimmatch/cluster.py passes them)
+
+    def judge(self, texts_a: Sequence[str], texts_b: Sequence[str], sims: np.ndarray,
+              frames_a: Sequence[Frame] | None = None, frames_b: Sequence[Frame] | None = None) -> Judgement: ...
 
 
 class CosineJudge:
     """Same claim iff cosine ≥ threshold. Fast, but blind to negation and opposing claims."""
 
     name = "cosine"
+    uses_frames = False
 
     def __init__(self, threshold: float) -> None:
         self.threshold = threshold
         self.min_similarity = threshold
 
-    def judge(self, texts_a: Sequence[str], texts_b: Sequence[str], sims: np.ndarray) -> Judgement:
+    def judge(self, texts_a: Sequence[str], texts_b: Sequence[str], sims: np.ndarray,
+              frames_a: Sequence[Frame] | None = None, frames_b: Sequence[Frame] | None = None) -> Judgement:
         sims = np.asarray(sims, dtype=np.float32)
         return Judgement(same=sims >= self.threshold, link_sim=sims, veto=np.zeros(len(sims), dtype=bool))
 
 
 class NLIJudge:
-    """Cosine plus NLI in both directions.
+    """Cosine plus NLI in both directions plus, for atomic claims, their frames.
 
-    A pair the model calls a contradiction (either direction) is vetoed, whatever its cosine. A pair above
-    the duplicate threshold is the same claim unless vetoed. A borderline pair (candidate ≤ cosine <
-    threshold) is the same claim only when entailment holds in both directions; it then links at the
-    threshold, so average-link grouping treats it as just similar enough.
+    A pair the model calls a contradiction (both directions) is vetoed, whatever its cosine. A pair above
+    the duplicate threshold is the same claim unless vetoed or of opposite polarity (one claim negated,
+    the other not: "are not members of Nusra" / "were affiliated with Nusra"). A borderline pair
+    (candidate ≤ cosine < threshold) is the same claim when entailment holds in both directions
+    (``entailment_threshold`` on the weaker one), or when the frames agree (a shared predicate or
+    mention, same polarity, no conflicting numbers) and the mean entailment of the two directions reaches
+    ``frame_entailment_threshold``. Short atomic claims are where NLI is reliable; frames keep it from
+    joining two claims about different things. A joined borderline pair links at the threshold, so
+    average-link grouping treats it as just similar enough. Thresholds: claimmatch/config.py.
     """
 
     name = "nli"
+    uses_frames = True
 
     def __init__(self, model, threshold: float, candidate_threshold: float, contradiction_threshold: float,
-                 entailment_threshold: float, batch_size: int = 64) -> None:
+                 entailment_threshold: float, batch_size: int = 64,
+                 frame_entailment_threshold: float | None = None) -> None:
         self.model = model
         self.threshold = threshold
         self.min_similarity = candidate_threshold
         self.contradiction_threshold = contradiction_threshold
         self.entailment_threshold = entailment_threshold
+        self.frame_entailment_threshold = frame_entailment_threshold
         self.batch_size = batch_size
         self.seconds = 0.0  # time spent in the model, for pairs/s in run.json
 
-    def judge(self, texts_a: Sequence[str], texts_b: Sequence[str], sims: np.ndarray) -> Judgement:
+    def judge(self, texts_a: Sequence[str], texts_b: Sequence[str], sims: np.ndarray,
+              frames_a: Sequence[Frame] | None = None, frames_b: Sequence[Frame] | None = None) -> Judgement:
         sims = np.asarray(sims, dtype=np.float32)
         n = len(sims)
         if n == 0:
@@ -79,12 +123,32 @@ class NLIJudge:
         probs = self.model.predict(pairs + [(b, a) for a, b in pairs], batch_size=self.batch_size)
         self.seconds += time.perf_counter() - start
         ab, ba = probs[:n], probs[n:]
-        p_ent = entailment_score(ab, ba)
-        veto = contradiction_score(ab, ba) >= self.contradiction_threshold
-        entailed = p_ent >= self.entailment_threshold
-        same = ~veto & ((sims >= self.threshold) | entailed)
+        if frames_a is not None and frames_b is not None:
+            rel = [frame_relation(fa, fb) for fa, fb in zip(frames_a, frames_b, strict=True)]
+            agree = np.array([r[0] for r in rel], dtype=bool)
+            clash = np.array([r[1] for r in rel], dtype=bool)
+        else:
+            agree = clash = np.zeros(n, dtype=bool)
+        same, veto = decide(sims, ab, ba, agree, clash, self.threshold, self.contradiction_threshold,
+                            self.entailment_threshold, self.frame_entailment_threshold)
         link = np.where(same & (sims < self.threshold), np.float32(self.threshold), sims)
         return Judgement(same=same, link_sim=link.astype(np.float32), veto=veto, nli_ab=ab, nli_ba=ba)
+
+
+def decide(sims: np.ndarray, ab: np.ndarray, ba: np.ndarray, agree: np.ndarray, clash: np.ndarray,
+           threshold: float, contradiction_threshold: float, entailment_threshold: float,
+           frame_entailment_threshold: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """The same-claim rule of :class:`NLIJudge` on precomputed scores: (same, veto) per pair.
+
+    A pure function so benchmarks/same_claim.py can calibrate the thresholds without rescoring pairs.
+    """
+    veto = contradiction_score(ab, ba) >= contradiction_threshold
+    both_ways = entailment_score(ab, ba) >= entailment_threshold
+    framed = np.zeros(len(sims), dtype=bool)
+    if frame_entailment_threshold is not None:
+        framed = agree & ((ab[:, 0] + ba[:, 0]) / 2 >= frame_entailment_threshold)
+    same = ~veto & (((sims >= threshold) & ~clash) | both_ways | framed)
+    return same, veto
 
 
 def contradiction_score(ab: np.ndarray, ba: np.ndarray) -> np.ndarray:

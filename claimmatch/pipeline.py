@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import logging
 import platform
 import time
 from collections.abc import Callable
@@ -17,17 +18,17 @@ import polars as pl
 
 from claimmatch import __version__
 from claimmatch.accounts import find_conflicts
-from claimmatch.claims import extract_claims
-from claimmatch.clean import clean_documents
 from claimmatch.cluster import ClusterResult, cluster_claims
 from claimmatch.config import Settings
 from claimmatch.contradict import account_pairs, assign_topics, flag_pairs
-from claimmatch.embed import Embedder, EmbeddingCache, MiniLMEmbedder, embed_texts
+from claimmatch.embed import Embedder, MiniLMEmbedder
 from claimmatch.errors import InputError
 from claimmatch.index import build_faiss, index_path, load_index, save_index
 from claimmatch.ingest import load_documents
 from claimmatch.judge import CosineJudge, NLIJudge, PairJudge
-from claimmatch.records import Document, IngestReport
+from claimmatch.parser import extractor_info
+from claimmatch.prepare import prepare
+from claimmatch.records import CLAIM_COLUMNS, IngestReport
 from claimmatch.report import (
     commit_outputs,
     json_writer,
@@ -37,8 +38,11 @@ from claimmatch.report import (
     text_writer,
 )
 
-CLAIM_OUTPUT_COLUMNS = ["claim_id", "doc_id", "outlet", "title", "url", "text", "char_start", "char_end",
-                        "speaker", "quoted", "core", "sent_index", "cluster_id"]
+log = logging.getLogger(__name__)
+
+CLAIM_OUTPUT_COLUMNS = [*CLAIM_COLUMNS, "cluster_id"]
+# run.json names at most this many documents without claims (the count is always exact).
+MAX_NAMED = 1000
 
 
 @dataclass
@@ -67,20 +71,6 @@ def default_embedder(settings: Settings) -> Embedder:
     return MiniLMEmbedder(batch_size=settings.batch_size)
 
 
-def embed_claims(claims: pl.DataFrame, embedder: Embedder, settings: Settings, stats: dict) -> np.ndarray:
-    """Vectors for the configured field, rounded through float16 exactly as an index stores them.
-
-    The rounding makes a run and a later command on its saved index see identical similarities.
-    """
-    cache = EmbeddingCache(settings.resolved_cache_dir())
-    try:
-        vecs = embed_texts(claims[settings.embed_field].to_list(), embedder, cache, settings.batch_size,
-                           settings.quiet, stats)
-    finally:
-        cache.close()
-    return vecs.astype(np.float16).astype(np.float32)
-
-
 def versions() -> dict[str, str]:
     """Installed versions, read from package metadata: importing torch just to print it costs ~0.5 GB."""
     from importlib.metadata import PackageNotFoundError, version
@@ -97,19 +87,12 @@ def versions() -> dict[str, str]:
             "faiss": faiss.__version__, "torch": v("torch"), "sentence_transformers": v("sentence-transformers")}
 
 
-def prepare_claims(docs: list[Document], timer: Timer) -> tuple[list[Document], pl.DataFrame]:
-    with timer.stage("clean"):
-        cleaned = clean_documents(docs)
-    with timer.stage("claims"):
-        claims = extract_claims(cleaned)
-    return cleaned, claims
-
-
 def make_judge(settings: Settings, nli_model=None) -> PairJudge:
     if nli_model is None:
         return CosineJudge(settings.threshold)
     return NLIJudge(nli_model, settings.threshold, settings.candidate_threshold,
-                    settings.contradiction_threshold, settings.entailment_threshold, settings.batch_size)
+                    settings.contradiction_threshold, settings.entailment_threshold, settings.batch_size,
+                    settings.frame_entailment_threshold)
 
 
 def load_nli(settings: Settings):
@@ -185,11 +168,14 @@ def run(inputs: list[Path | str], out_dir: Path | str, settings: Settings | None
                               skip_bad_rows=settings.skip_bad_rows)
     if not docs:
         raise InputError(f"no readable articles in {', '.join(str(p) for p in inputs)}")
-    _, claims = prepare_claims(docs, timer)
     embedder = embedder or default_embedder(settings)
-    stats: dict = {}
-    with timer.stage("embed"):
-        vectors = embed_claims(claims, embedder, settings, stats)
+    prepared = prepare(docs, settings, embedder)
+    claims, vectors, stats = prepared.claims, prepared.vectors, prepared.stats
+    for stage in ("clean", "claims", "embed"):
+        timer.seconds[stage] = round(stats[f"{stage}_s"], 3)
+    if prepared.no_claims:
+        log.warning("%d of %d documents gave no claim; run.json lists them under 'documents_without_claims'",
+                    len(prepared.no_claims), len(docs))
     with timer.stage("index"):
         faiss_index = build_faiss(vectors)
         index_dir = None
@@ -209,13 +195,15 @@ def run(inputs: list[Path | str], out_dir: Path | str, settings: Settings | None
         "index": str(index_dir) if index_dir else None,
         "model": embedder.name,
         "judge": judge.name,
+        "extractor": extractor_info(),
         "versions": versions(),
         "counts": {
-            "documents": len(docs), "outlets": n_outlets, "files_read": report.files_read,
+            "documents": len(docs), "documents_without_claims": len(prepared.no_claims), "outlets": n_outlets, "files_read": report.files_read,
             "skipped_files": len(report.skipped_files), "skipped_rows": len(report.skipped_rows),
             "claims": len(claims), "embedded": stats.get("embedded", 0),
             "embeddings_from_cache": stats.get("from_cache", 0), **out["counts"],
         },
+        "documents_without_claims": prepared.no_claims[:MAX_NAMED],
         "skipped_files": report.skipped_files,
         "skipped_rows": report.skipped_rows,
         "warnings": report.warnings,
