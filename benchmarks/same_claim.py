@@ -99,6 +99,27 @@ def _pairs_from_paraphrase(data_dir: Path, sample: int, seed: int) -> dict[str, 
     return out
 
 
+class CachedModel:
+    """NLI probabilities remembered in a JSON file (scratch, e.g. under /tmp) so a rerun rescores nothing."""
+
+    def __init__(self, model, path: Path | None) -> None:
+        self.model, self.path = model, path
+        self.name = getattr(model, "name", "nli")
+        self.memo: dict[str, list[float]] = {}
+        if path is not None and path.exists():
+            self.memo = json.loads(path.read_text(encoding="utf-8")).get(self.name, {})
+
+    def predict(self, pairs, batch_size: int = 64) -> np.ndarray:
+        keys = [json.dumps(p, ensure_ascii=False) for p in pairs]
+        todo = sorted({k for k in keys if k not in self.memo})
+        if todo:
+            fresh = self.model.predict([tuple(json.loads(k)) for k in todo], batch_size=batch_size)
+            self.memo.update({k: [float(x) for x in row] for k, row in zip(todo, fresh, strict=True)})
+            if self.path is not None:
+                self.path.write_text(json.dumps({self.name: self.memo}), encoding="utf-8")
+        return np.array([self.memo[k] for k in keys], dtype=np.float32)
+
+
 def score_pairs(sets: dict[str, dict], embedder, model, candidate: float, batch_size: int) -> None:
     """Add cosine, NLI both ways (only where cosine ≥ candidate) and frame relations to every pair set."""
     from claimmatch.judge import frame_relation
@@ -167,13 +188,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--train-sample", type=int, default=1000, help="MRPC/STS-B train pairs sampled for calibration")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=None, help="write the result as JSON here")
+    ap.add_argument("--nli-cache", type=Path, default=None, help="JSON file remembering NLI scores across runs")
     args = ap.parse_args(argv)
     from claimmatch.config import Settings
     from claimmatch.embed import MiniLMEmbedder
     from claimmatch.nli import load_model
 
     settings = Settings()
-    model = load_model(args.nli_model)
+    model = CachedModel(load_model(args.nli_model), args.nli_cache)
     sets = {**_pairs_from_seeds(), **_pairs_from_paraphrase(args.data_dir, args.train_sample, args.seed)}
     score_pairs(sets, MiniLMEmbedder(), model, settings.candidate_threshold, settings.batch_size)
     chosen, trace = calibrate(sets, settings)

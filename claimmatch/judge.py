@@ -20,29 +20,37 @@ LIGHT_PREDICATES = frozenset({"be", "have", "do", "say", "’s", "'s", "get", "g
 
 @dataclass(frozen=True)
 class Frame:
-    """What the same-claim rule compares besides text: predicate lemmas, mentions, numbers, polarity."""
+    """What the same-claim rule compares besides text: predicate lemmas, entities, numbers, dates, polarity."""
 
     predicates: frozenset[str] = frozenset()
-    mentions: frozenset[str] = frozenset()  # entities, numbers and dates, lowercased
+    entities: frozenset[str] = frozenset()  # lowercased
     numbers: frozenset[str] = frozenset()
+    dates: frozenset[str] = frozenset()
     negated: bool = False
 
     @classmethod
     def of(cls, rows: Sequence[dict]) -> Frame:
         """The frame of one claim row, or the union over a sentence's claims (negated if its first is)."""
-        preds = {r["predicate"] for r in rows if r.get("predicate")} - LIGHT_PREDICATES
-        nums = {n.lower() for r in rows for n in (r.get("numbers") or [])}
-        mentions = {m.lower() for r in rows for key in ("entities", "dates") for m in (r.get(key) or [])} | nums
-        return cls(frozenset(preds), frozenset(mentions), frozenset(nums), bool(rows and rows[0].get("negated")))
+
+        def values(key: str) -> frozenset[str]:
+            return frozenset(v.lower() for r in rows for v in (r.get(key) or []))
+
+        preds = frozenset(r["predicate"] for r in rows if r.get("predicate")) - LIGHT_PREDICATES
+        return cls(preds, values("entities"), values("numbers"), values("dates"),
+                   bool(rows and rows[0].get("negated")))
 
 
 def frame_relation(a: Frame, b: Frame) -> tuple[bool, bool]:
-    """(agree, clash): agree = same polarity, a shared predicate or mention, no conflicting numbers;
-    clash = opposite polarity (one claim negated, the other not)."""
+    """(agree, clash) of two claims' frames.
+
+    agree: a shared predicate (not a light verb) or a shared entity, the same polarity, and no conflicting
+    numbers or dates (both give some, none shared). A shared date alone is not agreement: "talks begin on
+    Wednesday" and "elections are held on Wednesday" are different claims. clash: opposite polarity.
+    """
     clash = a.negated != b.negated
-    numbers_conflict = bool(a.numbers and b.numbers and not a.numbers & b.numbers)
-    shared = bool(a.predicates & b.predicates or a.mentions & b.mentions)
-    return (shared and not clash and not numbers_conflict), clash
+    conflict = any(x and y and not x & y for x, y in ((a.numbers, b.numbers), (a.dates, b.dates)))
+    shared = bool(a.predicates & b.predicates or a.entities & b.entities)
+    return (shared and not clash and not conflict), clash
 
 
 @dataclass

@@ -273,14 +273,16 @@ def _mentions(tokens) -> tuple[list[str], list[str], list[str]]:
 
 
 _LEADERS = {"and", "but", "or", "yet", "so", "that", "because", "although", "though", "while", "as", "if", "since",
-            "whereas", "unless", "even", "however", "meanwhile", "also", "then", "therefore", "thus"}
+            "whereas", "unless", "even", "however", "meanwhile", "also", "then", "therefore", "thus", "after",
+            "before", "when", "until", "till", "once", "whenever", "where"}
 
 
 def _tidy(tokens, head=None) -> list:
     """Drop quote marks, the clause's own leading conjunctions/markers, and edge punctuation."""
     toks = [t for t in tokens if isinstance(t, str) or t.text not in QUOTES]
     while toks and not isinstance(toks[0], str) and (toks[0].is_punct or toks[0].lower_ in _LEADERS and (
-            head is None or toks[0].head.i == head.i) and len(toks) > 3):
+            head is not None and toks[0].head.i == head.i and toks[0].dep_ in {"mark", "cc", "advmod"})
+            and len(toks) > 3):
         toks.pop(0)
     while toks and not isinstance(toks[-1], str) and (toks[-1].is_punct or toks[-1].dep_ == "cc"):
         if toks[-1].text == ")" and any(not isinstance(t, str) and t.text == "(" for t in toks):
