@@ -82,11 +82,19 @@ def extract_claims(docs: Sequence[Document], batch_size: int = 256) -> pl.DataFr
     units = _units(docs)
     columns: dict[str, list] = {name: [] for name in CLAIM_SCHEMA}
     last_named: dict[int, str] = {}
+    previous: tuple[int, int, str | None] | None = None  # (doc, end offset, subject) of the last body sentence
     for unit, parsed in zip(units, parse((u.text for u in units), batch_size), strict=True):
         doc = docs[unit.doc]
         props = propositions(parsed, headline=unit.headline)
         if unit.lead is not None and (_POSSESSIVE.search(unit.lead) or unit.offset == 0):
             props = [_with(p, speaker=p.speaker or unit.lead) for p in props]
+        antecedent = None
+        if previous is not None and previous[0] == unit.doc and not unit.is_title \
+                and "\n\n" not in doc.text[previous[1]:unit.offset]:
+            antecedent = previous[2]
+        props = [_resolve_it(p, antecedent) for p in props]
+        if not unit.is_title:
+            previous = (unit.doc, unit.offset + len(unit.text), props[0].subject if props else None)
         for k, p in enumerate(props):
             speaker = p.speaker
             if speaker and speaker.lower() in PERSON_PRONOUNS:
@@ -107,6 +115,20 @@ def extract_claims(docs: Sequence[Document], batch_size: int = 256) -> pl.DataFr
             for name, value in row.items():
                 columns[name].append(value)
     return pl.DataFrame(columns, schema=CLAIM_SCHEMA)
+
+
+_THING = re.compile(r"^(?:The|This|That)\s+[a-z][\w’'-]*(?:\s+[a-z][\w’'-]*){0,2}$")
+
+
+def _resolve_it(p: Proposition, antecedent: str | None) -> Proposition:
+    """ "But it has been widely violated by the regime forces." after "The ceasefire came into effect …":
+    name the ceasefire, so the claim stands on its own. Only a passive "it" and a plain "The <noun>" subject
+    of the previous sentence in the paragraph (an active "it" refers too loosely to be resolved by rule)."""
+    if not (p.passive and antecedent and p.subject and p.subject.lower() == "it" and _THING.match(antecedent)
+            and p.text.startswith("It ")):
+        return p
+    return replace(p, text=antecedent + p.text[2:], subject=antecedent,
+                   patient=antecedent if (p.patient or "").lower() == "it" else p.patient)
 
 
 def _with(p: Proposition, **changes) -> Proposition:

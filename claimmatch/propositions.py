@@ -42,6 +42,8 @@ TELL = {"tell", "warn", "inform", "assure", "remind", "urge", "brief"}
 # Nouns whose "that" clause is a reported proposition ("there are reports that P").
 REPORTING_NOUNS = {"report", "claim", "statement", "allegation", "word", "news", "assurance", "sign", "fact",
                    "belief", "view", "suggestion", "rumour", "rumor", "accusation", "charge", "warning"}
+# Aspectual verbs: "keep on breaching the ceasefire" is about breaching (no modality).
+ASPECT = {"keep", "continue", "begin", "start", "stop", "cease", "go on"}
 SUBJECTS = {"nsubj", "nsubjpass", "csubj", "csubjpass", "expl"}
 CLAUSE_DEPS = {"conj", "advcl", "ccomp", "parataxis", "relcl"}
 RELATIVE = {"which", "who", "whom", "that", "whose"}
@@ -72,6 +74,8 @@ class Proposition:
     entities: list[str] = field(default_factory=list)
     numbers: list[str] = field(default_factory=list)
     dates: list[str] = field(default_factory=list)
+    subject: str | None = None  # the grammatical subject (for "it" resolution in claimmatch/claims.py)
+    passive: bool = False
 
 
 def _join(tokens) -> str:
@@ -198,11 +202,14 @@ def _frame(head, kept: set[int], rel_antecedent: str | None) -> dict:
     """Agent, predicate lemma, patient, negation and modality of the clause headed by ``head``."""
     pred, modality = head, None
     lemma = head.lemma_.lower()
-    if lemma in INTENT:
+    if lemma in INTENT or lemma in ASPECT:
         for child in head.children:
-            if child.dep_ == "xcomp" and child.pos_ in {"VERB", "AUX"}:
-                pred, modality = child, INTENT[lemma]
-                break
+            if child.dep_ in {"xcomp", "prep", "pcomp"} and child.pos_ in {"VERB", "AUX", "ADP"}:
+                verb = child if child.pos_ != "ADP" else next(
+                    (g for g in child.children if g.dep_ == "pcomp" and g.pos_ == "VERB"), None)
+                if verb is not None:
+                    pred, modality = verb, INTENT.get(lemma)
+                    break
     for tok in (head, pred):
         for child in tok.children:
             if child.dep_ == "aux" and child.lemma_.lower() in MODAL_AUX and modality is None:
@@ -212,8 +219,9 @@ def _frame(head, kept: set[int], rel_antecedent: str | None) -> dict:
     subj = _subject(head) or _borrowed_subject(head)
     agent = patient = None
     passive = subj is not None and subj.dep_ in {"nsubjpass", "csubjpass"}
+    subject = None
     if subj is not None:
-        agent = rel_antecedent if subj.lower_ in RELATIVE and rel_antecedent else _phrase(subj)
+        agent = subject = rel_antecedent if subj.lower_ in RELATIVE and rel_antecedent else _phrase(subj)
     if passive:
         patient, agent = agent, None
         for child in pred.children:
@@ -233,7 +241,7 @@ def _frame(head, kept: set[int], rel_antecedent: str | None) -> dict:
                         patient = _phrase(obj)
                         break
     return {"agent": agent, "predicate": pred.lemma_.lower(), "patient": patient, "negated": negated,
-            "modality": modality}
+            "modality": modality, "subject": subject, "passive": passive}
 
 
 def _mentions(tokens) -> tuple[list[str], list[str], list[str]]:

@@ -115,6 +115,16 @@ def test_non_restrictive_relative_clause_and_apposition_about_a_named_thing():
     assert [r["text"] for r in restrictive] == ["The groups that had agreed to the truce took part in the attacks."]
 
 
+def test_passive_it_is_resolved_from_the_previous_sentence_and_keep_on_names_the_act():
+    text = ("The ceasefire came into effect in February. But it has been widely violated by the regime forces.\n\n"
+            "Extremist groups keep on breaching the ceasefire agreement.")
+    rows = extract_claims([Document(doc_id="d", text=text)]).to_dicts()
+    violated = only(rows, "violated")
+    assert violated["text"] == "The ceasefire has been widely violated by the regime forces."
+    assert (violated["agent"], violated["predicate"]) == ("the regime forces", "violate")
+    assert only(rows, "breaching")["predicate"] == "breach"
+
+
 def test_questions_assert_nothing():
     assert claims_of("Does the cease-fire agreement have any prospects for the future?") == []
 
