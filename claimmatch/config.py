@@ -45,7 +45,7 @@ class Settings:
     entailment_threshold: float = 0.50
     # Same-claim judge, borderline band: frames agree (shared predicate or mention, same polarity) and the mean
     # entailment of both directions reaches this. Calibrated by benchmarks/same_claim.py (docs/EVALUATION.md).
-    frame_entailment_threshold: float = 0.70
+    frame_entailment_threshold: float = 0.65
     within_outlet: bool = False
     # Who-did-it conflicts (claimmatch/accounts.py): same act on the same target (target phrases at least
     # this similar) by different agents (agent phrases less similar than this). See docs/EVALUATION.md.

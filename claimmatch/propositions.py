@@ -344,12 +344,13 @@ def propositions(sent, *, headline: bool = False) -> list[Proposition]:
             if first > 0 and sent[first - 1].text in {",", "—", "–"} and len(sub) >= 4 and _has_verb(sub):
                 appos_claims.append(t)
                 appos_drop.update(x.i for x in sub)
+    subtrees = {h.i: {x.i for x in h.subtree} for h in heads}
     for h in heads:
         # The clause: h's subtree minus nested clause heads' subtrees (each becomes its own claim).
         drop: set[int] = set(appos_drop)
         for other in heads:
-            if other.i != h.i and other.i in {x.i for x in h.subtree}:
-                drop.update(x.i for x in other.subtree)
+            if other.i != h.i and other.i in subtrees[h.i]:
+                drop |= subtrees[other.i]
         speaker, according_drop = _according(h)
         drop |= according_drop
         verb_stance = reported.get(h.i)
@@ -361,7 +362,7 @@ def propositions(sent, *, headline: bool = False) -> list[Proposition]:
             rel_antecedent = _antecedent(h)
             kept = _replace_relative(kept, rel_antecedent)
         kept = _tidy(kept, h)
-        split_inside = any(t.i in drop for t in h.subtree)
+        split_inside = bool(subtrees[h.i] & drop)
         if split_inside and h.i not in frames_of and _content_words(kept) <= 1:
             continue  # "It is clear", "there are reports": what is left once the clauses went is no claim
         if (verb_stance is not None or _noun_clause(h)) and kept and not isinstance(kept[0], str) and \
