@@ -28,8 +28,8 @@ from sklearn.metrics import adjusted_rand_score
 
 from benchmarks.results import ROOT, emit, machine, peak_rss_mib, real_vectors, synthetic_blocks
 from claimmatch.cluster import cluster_claims
-from claimmatch.index import build_faiss, choose_index_type, index_kind
 from claimmatch.judge import CosineJudge
+from claimmatch.store.faiss_build import build_faiss, choose_index_type, index_kind
 
 
 def vectors_for(index_dir: Path, n: int) -> tuple[np.ndarray, int]:

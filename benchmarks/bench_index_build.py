@@ -30,8 +30,8 @@ from claimmatch.claims import extract_claims
 from claimmatch.clean import clean_documents
 from claimmatch.config import Settings
 from claimmatch.embed import MiniLMEmbedder
-from claimmatch.indexing import CHUNK_DOCS, update_index
 from claimmatch.ingest import iter_documents
+from claimmatch.store.ops import CHUNK_DOCS, update_index
 
 
 def claim_texts(path: Path, limit: int | None, field: str) -> tuple[list[str], int]:

@@ -17,9 +17,9 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-import claimmatch.index as index_mod
+import claimmatch.store.faiss_build as index_mod
 from benchmarks.results import ROOT, emit, machine, peak_rss_mib, real_vectors, synthetic_blocks
-from claimmatch.index import build_faiss, ivf_nlist, search
+from claimmatch.store.faiss_build import build_faiss, ivf_nlist, search
 
 K = 10
 

@@ -55,18 +55,18 @@ def synthetic_claims(start: int, n: int) -> pl.DataFrame:
 
 def stage_index(real_index: Path, n: int, path: Path) -> dict:
     from claimmatch.claims import CLAIM_COLUMNS
-    from claimmatch.index import IndexWriter
-    from claimmatch.indexing import open_index
+    from claimmatch.store import IndexWriter, open_index
 
     real = open_index(str(real_index))
-    n_real = min(n, len(real.vectors))
+    real_vecs = real.vectors()
+    n_real = min(n, len(real_vecs))
     t0 = time.perf_counter()
     with IndexWriter(path, SyntheticModel()) as writer:
         if n_real:
             claims = real.claims(CLAIM_COLUMNS).select(CLAIM_COLUMNS).head(n_real)
             for lo in range(0, n_real, CHUNK):
                 part = claims.slice(lo, CHUNK)
-                writer.commit(part, np.asarray(real.vectors[lo:lo + len(part)], dtype=np.float32))
+                writer.commit(part, np.asarray(real_vecs[lo:lo + len(part)], dtype=np.float32))
         done = n_real
         for block in synthetic_blocks(real_vectors(real_index), n - n_real, block=CHUNK, seed=5):
             writer.commit(synthetic_claims(done, len(block)), block)
@@ -81,7 +81,7 @@ def stage_index(real_index: Path, n: int, path: Path) -> dict:
 
 def stage_cluster(path: Path, out: Path) -> dict:
     from claimmatch.config import Settings
-    from claimmatch.indexing import cluster_index
+    from claimmatch.store import cluster_index
 
     t0 = time.perf_counter()
     res = cluster_index(str(path), out, Settings(quiet=True, use_nli=False))

@@ -154,7 +154,9 @@ def main(argv: list[str] | None = None) -> int:
         old = json.loads(args.out.read_text(encoding="utf-8"))
         report["models"] = old.get("models", {})
     previous = report["models"].get(args.key, {})
-    report["models"][args.key] = {**previous, **entry}  # a partial rerun keeps the other part's figures
+    # a partial rerun (other --parts or --sets) keeps the figures it did not recompute
+    files = {**previous.get("files", {}), **entry.get("files", {})}
+    report["models"][args.key] = {**previous, **entry, **({"files": dict(sorted(files.items()))} if files else {})}
     emit(report if str(args.out) not in ("", ".") else entry, args.out if str(args.out) not in ("", ".") else None)
     return 0
 

@@ -58,9 +58,10 @@ def emit(data: dict, path: Path | None = None) -> None:
 
 def real_vectors(index_dir: Path) -> np.ndarray:
     """Live MiniLM claim vectors of an index built by bench_index_build.py (float16 memmap)."""
-    from claimmatch.indexing import open_index
+    from claimmatch.store import open_index
 
-    return open_index(str(index_dir)).vectors
+    with open_index(str(index_dir)) as snapshot:
+        return snapshot.vectors()
 
 
 def synthetic_blocks(seed_vectors: np.ndarray, n: int, block: int = 50_000, dup_fraction: float = 0.25,

@@ -23,7 +23,6 @@ from claimmatch.config import Settings
 from claimmatch.contradict import account_pairs, assign_topics, flag_pairs
 from claimmatch.embed import Embedder, MiniLMEmbedder
 from claimmatch.errors import InputError
-from claimmatch.index import build_faiss, index_path, load_index, save_index
 from claimmatch.ingest import load_documents
 from claimmatch.judge import CosineJudge, NLIJudge, PairJudge
 from claimmatch.parser import extractor_info
@@ -37,6 +36,7 @@ from claimmatch.report import (
     render_contradictions_md,
     text_writer,
 )
+from claimmatch.store import build_faiss, index_path, open_index, save_index
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +181,8 @@ def run(inputs: list[Path | str], out_dir: Path | str, settings: Settings | None
         index_dir = None
         if index:
             index_dir = index_path(index, settings.index_dir)
-            save_index(index_dir, claims, vectors, embedder, embed_field=settings.embed_field)
+            save_index(index_dir, claims, vectors, embedder, embed_field=settings.embed_field,
+                       extractor=extractor_info())
     with timer.stage("load_nli"):
         judge = judge or make_judge(settings, load_nli(settings))
     n_outlets = len({d.outlet for d in docs})
@@ -221,8 +222,8 @@ def contradictions(index: str, out_dir: Path | str, settings: Settings | None = 
     timer = Timer()
     embedder = embedder or default_embedder(settings)
     path = index_path(index, settings.index_dir)
-    with timer.stage("load_index"):
-        stored = load_index(path, embedder)
+    with timer.stage("load_index"), open_index(path, settings, embedder) as snapshot:
+        stored = snapshot.load()
     # The index's vectors were made from one claim field; judging must read the same field.
     settings = replace(settings, embed_field=stored.manifest.get("embed_field") or settings.embed_field)
     with timer.stage("load_nli"):

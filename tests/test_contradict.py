@@ -9,9 +9,9 @@ import polars as pl
 
 from claimmatch.cluster import cluster_claims
 from claimmatch.contradict import assign_topics, flag_pairs, topic_label
-from claimmatch.index import build_faiss
 from claimmatch.judge import NLIJudge, contradiction_score
 from claimmatch.report import render_contradictions_md
+from claimmatch.store import build_faiss
 
 NEG = re.compile(r"\b(not|never|no)\b")
 

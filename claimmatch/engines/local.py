@@ -11,9 +11,9 @@ import polars as pl
 from claimmatch.config import Settings
 from claimmatch.embed import Embedder
 from claimmatch.engines import ChunkResult
-from claimmatch.index import add_rows
 from claimmatch.prepare import prepare
 from claimmatch.records import Document
+from claimmatch.store.faiss_build import add_rows
 
 
 def process_chunk(chunk: list[tuple[Document, str]], settings: Settings, embedder: Embedder) -> ChunkResult:
