@@ -6,9 +6,9 @@ import numpy as np
 import polars as pl
 
 from claimmatch.cluster import cluster_claims
-from claimmatch.index import build_faiss
 from claimmatch.judge import Frame, NLIJudge, decide, frame_relation
 from claimmatch.report import marked_sentence
+from claimmatch.store import build_faiss
 
 
 def probs(e_ab: float, e_ba: float, c: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
