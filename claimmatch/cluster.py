@@ -242,7 +242,11 @@ def cluster_claims(claims: pl.DataFrame, vectors: np.ndarray, index: faiss.Index
         frames = _frames(claims, np.unique(np.concatenate([cand.i, cand.j])))
     fa = [frames[i] for i in cand.i] if frames else None
     fb = [frames[j] for j in cand.j] if frames else None
-    verdict = judge.judge([texts[i] for i in cand.i], [texts[j] for j in cand.j], cand.sim, fa, fb)
+    unscored = None
+    if getattr(judge, "uses_frames", False) and "doc_id" in claims.columns:
+        docs = claims["doc_id"].to_numpy()
+        unscored = docs[cand.i] == docs[cand.j]  # clauses of one document: cosine and frames suffice
+    verdict = judge.judge([texts[i] for i in cand.i], [texts[j] for j in cand.j], cand.sim, fa, fb, unscored)
     labels = group(vectors, cand, verdict, judge.threshold)
     with_ids, clusters = summarize(claims, vectors, labels)
     return ClusterResult(with_ids, clusters, cand, verdict)

@@ -70,7 +70,8 @@ class PairJudge(Protocol):
     uses_frames: bool  # wants frames of atomic claims (claimmatch/cluster.py passes them)
 
     def judge(self, texts_a: Sequence[str], texts_b: Sequence[str], sims: np.ndarray,
-              frames_a: Sequence[Frame] | None = None, frames_b: Sequence[Frame] | None = None) -> Judgement: ...
+              frames_a: Sequence[Frame] | None = None, frames_b: Sequence[Frame] | None = None,
+              unscored: np.ndarray | None = None) -> Judgement: ...
 
 
 class CosineJudge:
@@ -84,7 +85,8 @@ class CosineJudge:
         self.min_similarity = threshold
 
     def judge(self, texts_a: Sequence[str], texts_b: Sequence[str], sims: np.ndarray,
-              frames_a: Sequence[Frame] | None = None, frames_b: Sequence[Frame] | None = None) -> Judgement:
+              frames_a: Sequence[Frame] | None = None, frames_b: Sequence[Frame] | None = None,
+              unscored: np.ndarray | None = None) -> Judgement:
         sims = np.asarray(sims, dtype=np.float32)
         return Judgement(same=sims >= self.threshold, link_sim=sims, veto=np.zeros(len(sims), dtype=bool))
 
@@ -117,20 +119,29 @@ class NLIJudge:
         self.frame_entailment_threshold = frame_entailment_threshold
         self.batch_size = batch_size
         self.seconds = 0.0  # time spent in the model, for pairs/s in run.json
+        self.pairs_scored = 0  # model calls (both directions count)
 
     def judge(self, texts_a: Sequence[str], texts_b: Sequence[str], sims: np.ndarray,
-              frames_a: Sequence[Frame] | None = None, frames_b: Sequence[Frame] | None = None) -> Judgement:
+              frames_a: Sequence[Frame] | None = None, frames_b: Sequence[Frame] | None = None,
+              unscored: np.ndarray | None = None) -> Judgement:
+        """``unscored``: pairs the model need not see (two clauses of one document); they get neutral
+        probabilities, so only their cosine and frames decide."""
         sims = np.asarray(sims, dtype=np.float32)
         n = len(sims)
         if n == 0:
             empty = np.zeros(0, dtype=bool)
             none = np.zeros((0, 3), np.float32)
             return Judgement(empty, sims, empty, none, none)
-        pairs = list(zip(texts_a, texts_b, strict=True))
-        start = time.perf_counter()
-        probs = self.model.predict(pairs + [(b, a) for a, b in pairs], batch_size=self.batch_size)
-        self.seconds += time.perf_counter() - start
-        ab, ba = probs[:n], probs[n:]
+        scored = np.flatnonzero(~unscored) if unscored is not None else np.arange(n)
+        pairs = [(texts_a[k], texts_b[k]) for k in scored]
+        ab = np.tile(np.array([0.0, 1.0, 0.0], np.float32), (n, 1))
+        ba = ab.copy()
+        if len(pairs):
+            start = time.perf_counter()
+            probs = self.model.predict(pairs + [(b, a) for a, b in pairs], batch_size=self.batch_size)
+            self.seconds += time.perf_counter() - start
+            self.pairs_scored += 2 * len(pairs)
+            ab[scored], ba[scored] = probs[:len(pairs)], probs[len(pairs):]
         if frames_a is not None and frames_b is not None:
             rel = [frame_relation(fa, fb) for fa, fb in zip(frames_a, frames_b, strict=True)]
             agree = np.array([r[0] for r in rel], dtype=bool)

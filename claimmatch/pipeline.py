@@ -137,7 +137,7 @@ def analyze(claims: pl.DataFrame, vectors: np.ndarray, faiss_index, settings: Se
                 flagged = pl.concat([flagged, extra])
             pairs, topics = assign_topics(flagged, claims_out)
         nli_seconds = getattr(judge, "seconds", 0.0)
-        n_scored = 2 * len(result.candidates)
+        n_scored = getattr(judge, "pairs_scored", 2 * len(result.candidates))
         counts.update({"contradiction_pairs": len(pairs), "contradiction_pairs_nli": n_nli,
                        "contradiction_pairs_who_did_it": len(pairs) - n_nli, "contradiction_topics": len(topics),
                        "nli_pairs_scored": n_scored,

@@ -86,3 +86,16 @@ def test_marked_sentence_bolds_the_proposition_inside_its_sentence():
     assert marked_sentence(row) == "“**Prices rose**, as OPEC cut output.”"
     whole = {"sentence": "Prices rose.", "sentence_start": 0, "char_start": 0, "char_end": 11}
     assert marked_sentence(whole) == "“Prices rose.”"
+
+
+def test_pairs_of_one_document_are_not_sent_to_the_model():
+    model = ScriptedNLI()
+    seen: list = []
+    real = model.predict
+    model.predict = lambda pairs, batch_size=64: seen.extend(pairs) or real(pairs, batch_size)
+    judge = NLIJudge(model, 0.75, 0.45, 0.8, 0.5, frame_entailment_threshold=0.65)
+    verdict = judge.judge(["a1", "a2", "b1"], ["a3", "b2", "c1"], np.array([0.6, 0.6, 0.9], np.float32),
+                          unscored=np.array([True, False, False]))
+    assert ("a1", "a3") not in seen and ("a2", "b2") in seen and judge.pairs_scored == 4
+    assert verdict.nli_ab[0].tolist() == [0.0, 1.0, 0.0]  # neutral: cosine and frames decide
+    assert verdict.same.tolist() == [False, True, True]
