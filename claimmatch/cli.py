@@ -192,6 +192,7 @@ InputsArg = Annotated[list[Path] | None, typer.Argument(help="Article files or f
 def _update_cli(mode: str, inputs, index, outlets, index_type, engine, ray_address, chunk_docs, strict,
                 skip_bad_rows, quiet, config) -> None:
     from claimmatch.engines import get_engine
+    from claimmatch.parser import extractor_info
     from claimmatch.store import update_index
 
     settings = load_settings(config, {"quiet": quiet or None, "strict": strict or None,
@@ -199,7 +200,7 @@ def _update_cli(mode: str, inputs, index, outlets, index_type, engine, ray_addre
     eng = get_engine(engine, ray_address)
     try:
         rep = update_index(inputs or [], index, settings, mode=mode, engine=eng, outlets=outlets,
-                           index_type=index_type, chunk_docs=chunk_docs)
+                           index_type=index_type, chunk_docs=chunk_docs, extractor=extractor_info())
     finally:
         eng.close()
     m = rep.manifest

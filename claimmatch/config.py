@@ -32,8 +32,8 @@ class Settings:
     candidate_threshold: float = 0.45
     # Neighbours retrieved per claim from FAISS.
     neighbors: int = 10
-    # Embed the attribution-free proposition ("core") rather than the whole sentence.
-    embed_field: str = "core"
+    # Embed the atomic proposition without its attribution frame ("text"), or the whole "sentence".
+    embed_field: str = "text"
     batch_size: int = 64
     # IVF lists searched per query on a stored index (0: the index's own, tuned for clustering);
     # raise it for search recall (docs/BENCHMARKS.md, "Index type by size").
@@ -52,6 +52,9 @@ class Settings:
     nli_block_size: int = 2048
     contradiction_threshold: float = 0.80
     entailment_threshold: float = 0.50
+    # Same-claim judge, borderline band: frames agree (shared predicate or mention, same polarity) and the mean
+    # entailment of both directions reaches this. Calibrated by benchmarks/same_claim.py (docs/EVALUATION.md).
+    frame_entailment_threshold: float = 0.65
     within_outlet: bool = False
     # Who-did-it conflicts (claimmatch/accounts.py): same act on the same target (target phrases at least
     # this similar) by different agents (agent phrases less similar than this). See docs/EVALUATION.md.
@@ -121,6 +124,7 @@ def load_settings(config_path: Path | None = None, overrides: dict[str, Any] | N
 
 def _validate(s: Settings) -> None:
     for name in ("threshold", "candidate_threshold", "contradiction_threshold", "entailment_threshold",
+                 "frame_entailment_threshold",
                  "target_threshold", "agent_threshold"):
         value = getattr(s, name)
         if not -1.0 <= value <= 1.0:
@@ -139,5 +143,5 @@ def _validate(s: Settings) -> None:
         raise ClaimmatchError(f"setting 'nli_engine' must be one of {', '.join(NLI_ENGINES)}, got {s.nli_engine!r}")
     if s.nli_block_size < 1:
         raise ClaimmatchError(f"setting 'nli_block_size' must be at least 1, got {s.nli_block_size}")
-    if s.embed_field not in {"core", "text"}:
-        raise ClaimmatchError(f"setting 'embed_field' must be 'core' or 'text', got {s.embed_field!r}")
+    if s.embed_field not in {"text", "sentence"}:
+        raise ClaimmatchError(f"setting 'embed_field' must be 'text' or 'sentence', got {s.embed_field!r}")
