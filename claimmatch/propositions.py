@@ -48,6 +48,7 @@ SUBJECTS = {"nsubj", "nsubjpass", "csubj", "csubjpass", "expl"}
 CLAUSE_DEPS = {"conj", "advcl", "ccomp", "parataxis", "relcl"}
 RELATIVE = {"which", "who", "whom", "that", "whose"}
 PERSON_PRONOUNS = {"he", "she", "they", "him", "her", "them"}
+IMPERSONAL = {"it", "this", "that", "there"}
 QUOTES = set("“”«»\"‘’„‹›") | {"''", "``"}
 _MONTHS = ("january february march april may june july august september october november december jan feb mar "
            "apr jun jul aug sep sept oct nov dec").split()
@@ -168,7 +169,8 @@ def _speaker_of(verb) -> str | None:
     for _ in range(3):
         subj = _subject(tok)
         if subj is not None and subj.dep_ != "expl":
-            return _phrase(subj, bare=True)
+            # "It is propitious to note that P": an impersonal "it" is no speaker; P is the outlet's own claim
+            return None if subj.lower_ in IMPERSONAL else _phrase(subj, bare=True)
         for child in tok.children:  # passive agent: "it was said by X"
             if child.dep_ == "agent":
                 for p in child.children:

@@ -191,3 +191,10 @@ def test_seed_claims_are_deterministic_and_shared_sub_claims_are_atomic():
     assert "Russian airstrikes have already resumed south of Aleppo." in texts
     halqi = first.filter(pl.col("text").str.contains("together with our Russian partners", literal=True))
     assert halqi.height == 1 and "Halqi" in halqi["speaker"][0]
+
+
+def test_impersonal_it_is_no_speaker():
+    row = only(claims_of("It is propitious to note that al-Nusra militants in Aleppo are not fighting Islamic State."),
+               "not fighting")
+    assert row["speaker"] is None
+    assert row["negated"] is True
