@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks import data, results
+from benchmarks.results import log
 
 SOURCES = {"Reuters": "reuters21578.jsonl", "AG News": "ag_news_test.jsonl", "BBC": "bbc_news.jsonl"}
 BEGIN, END = "<!-- nli_corpus:begin -->", "<!-- nli_corpus:end -->"
@@ -49,10 +50,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--markdown", type=Path, default=ROOT / "docs" / "BENCHMARKS.md",
                    help="file whose 'NLI at corpus scale' section is replaced ('-': print it instead)")
     return p.parse_args(argv)
-
-
-def _log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
 
 
 def outlet_of(source: str, doc_id: str, n: int) -> str:
@@ -132,11 +129,11 @@ def main(argv: list[str] | None = None) -> int:
     corpus = workdir / "corpus.jsonl"
     docs = build_corpus(args.data_dir, args.docs_per_source, args.outlets_per_source, corpus)
     load_before = [round(x, 2) for x in os.getloadavg()]
-    _log(f"corpus: {docs} articles, {args.outlets_per_source} outlets per source; building the index")
+    log(f"corpus: {docs} articles, {args.outlets_per_source} outlets per source; building the index")
     build = run_cli(["index", "build", str(corpus), "--index", "bench", "--quiet"], env, workdir)
-    _log(f"index build: {build['seconds']} s; contradictions, empty NLI cache")
+    log(f"index build: {build['seconds']} s; contradictions, empty NLI cache")
     first = contradiction_step("out-first", workdir, env, [])
-    _log(f"first run: {first['seconds']} s, {first['model_calls']} model calls; rerun from the cache")
+    log(f"first run: {first['seconds']} s, {first['model_calls']} model calls; rerun from the cache")
     rerun = contradiction_step("out-rerun", workdir, env, [])
     same = all((workdir / "out-first" / f).read_bytes() == (workdir / "out-rerun" / f).read_bytes()
                for f in ("contradictions.parquet", "contradictions.md", "clusters.parquet"))
@@ -148,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         "index_build": {"seconds": build["seconds"], "peak_rss_mib": build["peak_rss_mib"]},
         "first": first, "rerun": rerun, "rerun_reports_identical": same,
     }
-    _log(json.dumps({k: result[k] for k in ("claims", "rerun_reports_identical")}))
+    log(json.dumps({k: result[k] for k in ("claims", "rerun_reports_identical")}))
     save(result, args)
     if not args.keep:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks import data, results
+from benchmarks.results import log
 from claimmatch.config import NLI_PRECISIONS, Settings
 from claimmatch.nli import LABELS, load_model
 
@@ -51,10 +52,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--markdown", type=Path, default=ROOT / "docs" / "BENCHMARKS.md",
                    help="file whose 'NLI inference variants' section is replaced ('-': print it instead)")
     return p.parse_args(argv)
-
-
-def _log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
 
 
 def spread(rows: list, limit: int) -> list:
@@ -103,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         variants.insert(0, "fp32")  # everything is compared with it
     unknown = [v for v in variants if v not in NLI_PRECISIONS]
     if unknown:
-        _log(f"error: unknown variants {unknown}; choose from {', '.join(NLI_PRECISIONS)}")
+        log(f"error: unknown variants {unknown}; choose from {', '.join(NLI_PRECISIONS)}")
         return 2
     info = machine(args.threads)
     cache_dir = args.cache_dir or Settings().resolved_cache_dir()
@@ -112,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     for v in variants:
         t0 = time.perf_counter()
         models[v] = load_model(args.model, precision=v, cache_dir=cache_dir)
-        _log(f"loaded {models[v].name} in {time.perf_counter() - t0:.1f} s")
+        log(f"loaded {models[v].name} in {time.perf_counter() - t0:.1f} s")
     result: dict = {"machine": info, "model": models["fp32"].name, "limit_per_set": args.limit,
                     "sets": {name: len(gold) for name, (_, gold) in sets.items()}, "variants": {}}
 
@@ -123,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.perf_counter()
             probs[v][name] = models[v].predict(pairs, batch_size=args.batch_size)
             row["accuracy"][name] = round(float(accuracy_score(gold, probs[v][name].argmax(1))), 4)
-            _log(f"{v:>9} {name}: accuracy {row['accuracy'][name]:.4f} ({time.perf_counter() - t0:.0f} s)")
+            log(f"{v:>9} {name}: accuracy {row['accuracy'][name]:.4f} ({time.perf_counter() - t0:.0f} s)")
     for v in variants:
         row = result["variants"][v]
         for name in sets:
@@ -142,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.perf_counter()
             models[v].predict(mix, batch_size=args.batch_size)
             rates[v].append(len(mix) / (time.perf_counter() - t0))
-        _log(f"pass {k + 1}/{args.passes}: " + ", ".join(f"{v} {r[-1]:.0f}" for v, r in rates.items()))
+        log(f"pass {k + 1}/{args.passes}: " + ", ".join(f"{v} {r[-1]:.0f}" for v, r in rates.items()))
     base = statistics.median(rates["fp32"])
     for v in variants:
         med = statistics.median(rates[v])
@@ -164,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         print(md)
     else:
         replace_section(args.markdown, md)
-    _log(f"fastest variant within {MAX_LOSS_POINTS} point on every set: {result['fastest_within_budget']}; "
+    log(f"fastest variant within {MAX_LOSS_POINTS} point on every set: {result['fastest_within_budget']}; "
          f"wrote {args.json}")
     return 0
 

@@ -6,6 +6,7 @@ import json
 import os
 import platform
 import resource
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,6 +43,11 @@ def machine() -> dict:
 def peak_rss_mib() -> float:
     """Peak resident set size of this process so far (Linux reports KiB)."""
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def log(msg: str) -> None:
+    """Progress for a person watching: stderr, flushed, so stdout stays the machine-readable result."""
+    print(msg, file=sys.stderr, flush=True)
 
 
 def emit(data: dict, path: Path | None = None) -> None:
