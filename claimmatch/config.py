@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from claimmatch.errors import ClaimmatchError
+from claimmatch.nli_rules import RULES
 
 CONFIG_FILE = "claimmatch.toml"
 ENV_PREFIX = "CLAIMMATCH_"
@@ -42,12 +43,19 @@ class Settings:
     # Folder of another NLI model saved by scripts/train_nli.py; empty means the shipped model.
     nli_model: str = ""
     contradiction_threshold: float = 0.80
+    # How the two NLI directions make one p(contradiction): min, mean, max or forward
+    # (claimmatch/nli_rules.py); min was the most precise on SICK (docs/NLI_MODEL.md).
+    contradiction_rule: str = "min"
     entailment_threshold: float = 0.50
     within_outlet: bool = False
-    # Who-did-it conflicts (claimmatch/accounts.py): same act on the same target (target phrases at least
-    # this similar) by different agents (agent phrases less similar than this). See docs/EVALUATION.md.
+    # Who-did-it conflicts (claimmatch/contradict/who_did_it.py): the same act (same predicate lemma, or
+    # predicate words at least predicate_threshold similar) on the same target (patients at least
+    # target_threshold similar) by different agents (agents less than agent_threshold similar), in claims at
+    # least who_subject_threshold similar. See docs/EVALUATION.md, "Who did it, from frames".
+    predicate_threshold: float = 0.42
     target_threshold: float = 0.5
     agent_threshold: float = 0.3
+    who_subject_threshold: float = 0.0
     quiet: bool = False
     strict: bool = False
     skip_bad_rows: bool = False
@@ -112,7 +120,7 @@ def load_settings(config_path: Path | None = None, overrides: dict[str, Any] | N
 
 def _validate(s: Settings) -> None:
     for name in ("threshold", "candidate_threshold", "contradiction_threshold", "entailment_threshold",
-                 "target_threshold", "agent_threshold"):
+                 "predicate_threshold", "target_threshold", "agent_threshold", "who_subject_threshold"):
         value = getattr(s, name)
         if not -1.0 <= value <= 1.0:
             raise ClaimmatchError(f"setting '{name}' must lie between -1 and 1, got {value}")
@@ -123,5 +131,8 @@ def _validate(s: Settings) -> None:
         raise ClaimmatchError("settings 'neighbors' and 'batch_size' must be at least 1")
     if s.nprobe < 0:
         raise ClaimmatchError(f"setting 'nprobe' must be 0 (the index's own) or more, got {s.nprobe}")
+    if s.contradiction_rule not in RULES:
+        raise ClaimmatchError(f"setting 'contradiction_rule' must be one of {', '.join(RULES)}, "
+                              f"got {s.contradiction_rule!r}")
     if s.embed_field not in {"core", "text"}:
         raise ClaimmatchError(f"setting 'embed_field' must be 'core' or 'text', got {s.embed_field!r}")
