@@ -53,9 +53,7 @@ def _frame(verb) -> dict:
             objs = [g for g in c.children if g.dep_ == "pobj"]
             if objs:
                 agent = _phrase(objs[0])
-        elif c.dep_ in ("dobj", "obj"):
-            patient = _phrase(c)
-        elif c.dep_ == "nsubjpass" and patient is None:
+        elif c.dep_ in ("dobj", "obj") or c.dep_ == "nsubjpass" and patient is None:
             patient = _phrase(c)
     if event.dep_ == "acl" and event.tag_ == "VBN" and patient is None:  # "cease-fire breached by X"
         patient = _phrase(event.head)

@@ -18,7 +18,7 @@ import numpy as np
 import polars as pl
 import xxhash
 
-from claimmatch.cluster import Candidates, pair_cosines
+from claimmatch.cluster import pair_cosines
 from claimmatch.config import Settings
 from claimmatch.contradict.camps import Topic, assign_topics
 from claimmatch.contradict.candidates import nli_candidates, orient
