@@ -46,6 +46,9 @@ class Settings:
     # How the two NLI directions make one p(contradiction): min, mean, max or forward
     # (claimmatch/nli_rules.py); min was the most precise on SICK (docs/NLI_MODEL.md).
     contradiction_rule: str = "min"
+    # Contradiction candidates beyond the cosine neighbours: claims naming the same subject (named entity,
+    # agent or patient) that at most this many claims name; below 2, off. See docs/EVALUATION.md.
+    subject_key_max_claims: int = 20
     entailment_threshold: float = 0.50
     within_outlet: bool = False
     # Who-did-it conflicts (claimmatch/contradict/who_did_it.py): the same act (same predicate lemma, or
@@ -129,6 +132,8 @@ def _validate(s: Settings) -> None:
             f"candidate_threshold ({s.candidate_threshold}) must not exceed threshold ({s.threshold})")
     if s.neighbors < 1 or s.batch_size < 1:
         raise ClaimmatchError("settings 'neighbors' and 'batch_size' must be at least 1")
+    if s.subject_key_max_claims < 0:
+        raise ClaimmatchError(f"setting 'subject_key_max_claims' must be 0 (off) or more, got {s.subject_key_max_claims}")
     if s.nprobe < 0:
         raise ClaimmatchError(f"setting 'nprobe' must be 0 (the index's own) or more, got {s.nprobe}")
     if s.contradiction_rule not in RULES:

@@ -36,19 +36,18 @@ def entailment_score(ab: np.ndarray, ba: np.ndarray) -> np.ndarray:
 
 
 def needs_reverse(ab: np.ndarray, rule: str, threshold: float) -> np.ndarray:
-    """Pairs whose (b, a) direction can still change the flag decision or the reported score.
+    """Pairs that may be flagged, so whose (b, a) direction is asked: every other pair cannot be flagged.
 
-    Probabilities lie in [0, 1], so under "min" a pair whose forward score is below the threshold can
-    never be flagged, and under "mean" neither can one below ``2 * threshold - 1``; those pairs skip the
-    second model call. A flagged pair always gets both directions, since its score is reported.
+    Probabilities lie in [0, 1], so under "min" (and "forward") a pair whose forward score is below the
+    threshold can never be flagged, and under "mean" neither can one below ``2 * threshold - 1``; those
+    pairs skip the second model call. A flagged pair always gets both directions, since its entailment
+    (and under "max" its score) is reported.
     """
     a = ab[:, CONTRADICTION]
-    if rule == "min":
+    if rule in ("min", "forward"):
         return a >= threshold
     if rule == "mean":
         return a >= 2 * threshold - 1
     if rule == "max":
         return np.ones(len(a), dtype=bool)
-    if rule == "forward":
-        return np.zeros(len(a), dtype=bool)
     raise ValueError(f"unknown contradiction rule {rule!r}; use one of {', '.join(RULES)}")

@@ -21,7 +21,7 @@ import xxhash
 from claimmatch.cluster import pair_cosines
 from claimmatch.config import Settings
 from claimmatch.contradict.camps import Topic, assign_topics
-from claimmatch.contradict.candidates import nli_candidates, orient
+from claimmatch.contradict.candidates import nli_candidates, orient, subject_keys, subject_pairs
 from claimmatch.contradict.pairs import BOTH_BASIS, NLI_BASIS, PAIR_SCHEMA, WHO_BASIS, empty_pairs
 from claimmatch.contradict.who_did_it import frame_pairs
 from claimmatch.nli_rules import contradiction_score, entailment_score, needs_reverse
@@ -122,9 +122,11 @@ def find_contradictions(claims: pl.DataFrame, vectors: np.ndarray, faiss_index_o
     texts = claims[text_col].to_list()
     cl = claims["cluster_id"].to_numpy()
     scores = _Scores(scorer, settings.batch_size, known)
+    shared = (subject_pairs(subject_keys(claims), settings.subject_key_max_claims)
+              if settings.subject_key_max_claims >= 2 else None)
     cand, cuts = nli_candidates(vectors, faiss_index_or_candidates, ids, claims["outlet"].to_list(), cl,
                                 neighbors=settings.neighbors, min_similarity=settings.candidate_threshold,
-                                within_outlet=settings.within_outlet)
+                                within_outlet=settings.within_outlet, shared_subject=shared)
     keys = [(ids[a], ids[b]) for a, b in zip(cand.i.tolist(), cand.j.tolist(), strict=True)]
     pair_texts = [(texts[a], texts[b]) for a, b in zip(cand.i.tolist(), cand.j.tolist(), strict=True)]
     ab = scores.get(keys, pair_texts, reverse=False)

@@ -21,7 +21,7 @@ import polars as pl
 LIGHT_VERBS = frozenset(
     "be have do say tell make take get go come give put seem become appear remain know think see want need "
     "use include mean let keep begin start continue try".split())
-_PRONOUNS = frozenset("it he she they we i you him her them us me this that these those which who what there "
+PRONOUNS = frozenset("it he she they we i you him her them us me this that these those which who what there "
                       "one some all both each others".split())
 _DETERMINERS = frozenset("the a an its their his her our your this that these those some".split())
 
@@ -36,7 +36,7 @@ def normalize(phrase: str) -> str:
 
 def _is_party(phrase: str | None) -> bool:
     norm = normalize(phrase or "")
-    return bool(norm) and norm not in _PRONOUNS
+    return bool(norm) and norm not in PRONOUNS
 
 
 @dataclass
