@@ -58,18 +58,19 @@ def nli_candidates(vectors: np.ndarray, source, claim_ids: Sequence[str], outlet
     """Candidate pairs from a FAISS index (searched here) or from pairs already retrieved (filtered here),
     plus ``shared_subject`` pairs (rows i < j) whatever their cosine.
 
-    Returns the pairs, oriented by claim id and sorted, and how many each cut removed.
+    Returns the pairs, oriented by claim id and sorted, and how many came from each source and each cut
+    removed.
     """
     if isinstance(source, Candidates):
         keep = source.sim >= min_similarity
         cand = Candidates(source.i[keep], source.j[keep], source.sim[keep])
     else:
         cand = retrieve_pairs(source, vectors, neighbors, min_similarity)
-    cuts = {"neighbours": len(cand)}
+    cuts = {"from_neighbours": len(cand)}
     if shared_subject:
         have = set(zip(cand.i.tolist(), cand.j.tolist(), strict=True))
         extra = sorted(shared_subject - have)
-        cuts["shared_subject_added"] = len(extra)
+        cuts["from_shared_subject"] = len(extra)
         if extra:
             ei = np.asarray([a for a, _ in extra], np.int64)
             ej = np.asarray([b for _, b in extra], np.int64)
@@ -77,11 +78,11 @@ def nli_candidates(vectors: np.ndarray, source, claim_ids: Sequence[str], outlet
                               np.concatenate([cand.sim, np.zeros(len(ei), np.float32)]))
     cl = np.asarray(clusters)
     keep = cl[cand.i] != cl[cand.j]
-    cuts["same_cluster"] = int((~keep).sum())
+    cuts["dropped_same_cluster"] = int((~keep).sum())
     if not within_outlet:
         out = np.asarray(outlets, dtype=object)
         same_outlet = keep & (out[cand.i] == out[cand.j])
-        cuts["same_outlet"] = int(same_outlet.sum())
+        cuts["dropped_same_outlet"] = int(same_outlet.sum())
         keep &= ~same_outlet
     a, b = orient(claim_ids, cand.i[keep], cand.j[keep])
     ids = np.asarray(claim_ids, dtype=object)

@@ -169,7 +169,7 @@ def find_contradictions(claims: pl.DataFrame, vectors: np.ndarray, faiss_index_o
     pairs, topics = assign_topics(table, claims)
     n_who = int((pairs["basis"] == WHO_BASIS).sum())
     counts = {
-        "contradiction_candidates": len(cand), **{f"cut_{k}": v for k, v in cuts.items()},
+        "contradiction_candidates": len(cand), **{f"candidates_{k}": v for k, v in cuts.items()},
         "who_did_it_candidates": n_frame_candidates, "contradiction_pairs": len(pairs),
         "contradiction_pairs_nli": n_nli, "contradiction_pairs_who_did_it": n_who,
         "contradiction_topics": len(topics), "nli_calls": scores.calls, "nli_calls_reverse_skipped":

@@ -11,7 +11,7 @@ similarity below a threshold), and the claims themselves are about one subject. 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -114,8 +114,3 @@ def frame_pairs(claims: pl.DataFrame, clusters: np.ndarray, claim_vectors: np.nd
     keys = sorted(found)
     return FramePairs(np.asarray([a for a, _ in keys], np.int64), np.asarray([b for _, b in keys], np.int64))
 
-
-def frames_of(claims: pl.DataFrame, rows: Sequence[int]) -> list[tuple[str | None, str | None, str | None]]:
-    """(agent, predicate, patient) of the given rows, as the claims table states them."""
-    cols = claims.select("agent", "predicate", "patient")
-    return [cols.row(int(r)) for r in rows]
