@@ -33,6 +33,7 @@ import numpy as np
 import polars as pl
 from sklearn.metrics import recall_score
 
+from benchmarks.results import emit
 from claimmatch.config import Settings
 from claimmatch.contradict import find_contradictions
 from claimmatch.nli_rules import contradiction_score
@@ -132,9 +133,9 @@ def seed_candidates(labels_path: Path, model, encode, settings: Settings) -> dic
     from claimmatch.claims import extract_claims
     from claimmatch.clean import clean_documents
     from claimmatch.cluster import retrieve_pairs
-    from claimmatch.index import build_faiss
     from claimmatch.ingest import load_documents
     from claimmatch.records import IngestReport
+    from claimmatch.store import build_faiss
 
     claims = extract_claims(clean_documents(load_documents([ROOT / "seeds"], IngestReport())))
     texts = claims[settings.embed_field].to_list()
@@ -191,11 +192,7 @@ def main(argv: list[str] | None = None) -> int:
                                                 "contradiction_rule": settings.contradiction_rule},
               "arc_train": run_arc(items, model, embedder.encode, settings, configs, args.thresholds),
               "seeds": seed_candidates(args.labels, model, embedder.encode, settings)}
-    text = json.dumps(result, indent=2, ensure_ascii=False) + "\n"
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(text, encoding="utf-8")
-    sys.stdout.write(text)
+    emit(result, args.json)
     return 0
 
 

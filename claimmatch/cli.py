@@ -163,7 +163,7 @@ def nli_cli(
         typer.echo(f"{label}  " + "  ".join(f"{k}={v:.4f}" for k, v in scores.items()))
 
 
-# --- larger corpora: on-disk indexes (claimmatch/indexing.py) ---------------------------------------
+# --- larger corpora: on-disk indexes (claimmatch/store/) ---------------------------------------
 
 index_app = typer.Typer(name="index", no_args_is_help=True, rich_markup_mode=None,
                         help="Build and maintain on-disk claim indexes: streaming, incremental, resumable.")
@@ -182,7 +182,7 @@ InputsArg = Annotated[list[Path] | None, typer.Argument(help="Article files or f
 def _update_cli(mode: str, inputs, index, outlets, index_type, engine, ray_address, chunk_docs, strict,
                 skip_bad_rows, quiet, config) -> None:
     from claimmatch.engines import get_engine
-    from claimmatch.indexing import update_index
+    from claimmatch.store import update_index
 
     settings = load_settings(config, {"quiet": quiet or None, "strict": strict or None,
                                       "skip_bad_rows": skip_bad_rows or None})
@@ -248,7 +248,7 @@ def index_remove_cli(
 
     Example: claimmatch index remove --doc-id reuters-17 --doc-id reuters-18 --index reuters
     """
-    from claimmatch.indexing import remove_documents
+    from claimmatch.store import remove_documents
 
     rep = remove_documents(index, doc_id, load_settings(config))
     for warning in rep.ingest.warnings:
@@ -268,7 +268,7 @@ def index_info_cli(
 
     Example: claimmatch index info reuters
     """
-    from claimmatch.indexing import index_info
+    from claimmatch.store import index_info
 
     info = index_info(name, load_settings(config))
     if as_json:
@@ -287,6 +287,57 @@ def index_info_cli(
         typer.echo(f"  {row['outlet']}: {row['documents']} documents, {row['claims']} claims")
 
 
+@index_app.command("verify")
+@user_errors
+def index_verify_cli(
+    name: Annotated[str, typer.Argument(help="Index name (under indexes/) or path.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Check every file of an index (hashes, row counts, FAISS against vectors); exit 1 if anything is wrong.
+
+    Example: claimmatch index verify reuters
+    """
+    from claimmatch.store import verify_index
+
+    rep = verify_index(name, load_settings(config))
+    if as_json:
+        typer.echo(json.dumps(rep.as_dict(), indent=2, ensure_ascii=False))
+    elif rep.sound:
+        c = rep.checked
+        typer.echo(f"index {rep.path}: sound (generation {rep.generation}: {c['files']} files, "
+                   f"{c['bytes_hashed']} bytes hashed, {c['rows']} rows, {c['faiss_rows_compared']} FAISS rows "
+                   "compared)")
+    else:
+        for problem in rep.problems:
+            typer.echo(f"problem: {problem}")
+        typer.echo(f"index {rep.path}: {len(rep.problems)} problems; rebuild the index or restore the named files "
+                   "from a backup", err=True)
+    if not rep.sound:
+        raise typer.Exit(1)
+
+
+@index_app.command("compact")
+@user_errors
+def index_compact_cli(
+    name: Annotated[str, typer.Argument(help="Index name (under indexes/) or path.")],
+    quiet: QuietOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Rewrite an index without its removed rows (atomic: readers see the old or the new index, never a mix).
+
+    Example: claimmatch index compact reuters
+    """
+    from claimmatch.store import compact_index
+
+    rep = compact_index(name, load_settings(config, {"quiet": quiet or None}))
+    if not rep.compacted:
+        typer.echo(f"index {rep.path}: nothing removed, nothing to compact")
+        return
+    typer.echo(f"index {rep.path}: {rep.rows_before} rows -> {rep.rows_after}, "
+               f"{rep.bytes_before / 2**20:.1f} MiB -> {rep.bytes_after / 2**20:.1f} MiB")
+
+
 @app.command("search")
 @user_errors
 def search_cli(
@@ -302,7 +353,7 @@ def search_cli(
 
     Example: claimmatch search "The central bank raised interest rates" --index reuters -k 10
     """
-    from claimmatch.indexing import search_index
+    from claimmatch.store import search_index
 
     hits = search_index(index, text, k, load_settings(config, {"nprobe": nprobe}))
     for row in hits.iter_rows(named=True):
@@ -326,7 +377,7 @@ def cluster_cli(
 
     Example: claimmatch cluster --index reuters --out out/reuters
     """
-    from claimmatch.indexing import cluster_index
+    from claimmatch.store import cluster_index
 
     settings = load_settings(config, {"threshold": threshold, "quiet": quiet or None, "use_nli": False})
     _report_written(cluster_index(index, out, settings))

@@ -14,8 +14,8 @@ import faiss
 import numpy as np
 import polars as pl
 
-from claimmatch.index import search
 from claimmatch.judge import Judgement, PairJudge
+from claimmatch.store.faiss_build import search
 
 
 @dataclass

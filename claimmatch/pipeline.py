@@ -25,7 +25,6 @@ from claimmatch.contradict import store as contradiction_store
 from claimmatch.contradict.legacy_frames import add_frames
 from claimmatch.embed import Embedder, EmbeddingCache, MiniLMEmbedder, embed_texts
 from claimmatch.errors import InputError
-from claimmatch.index import build_faiss, index_path, load_index, save_index
 from claimmatch.ingest import load_documents
 from claimmatch.judge import CosineJudge, NLIJudge, PairJudge
 from claimmatch.records import Document, IngestReport
@@ -37,6 +36,7 @@ from claimmatch.report import (
     render_contradictions_md,
     text_writer,
 )
+from claimmatch.store import build_faiss, index_path, open_index, save_index
 
 CLAIM_OUTPUT_COLUMNS = ["claim_id", "doc_id", "outlet", "title", "url", "text", "char_start", "char_end",
                         "speaker", "quoted", "core", "sent_index", "cluster_id"]
@@ -194,7 +194,7 @@ def run(inputs: list[Path | str], out_dir: Path | str, settings: Settings | None
         index_dir = None
         if index:
             index_dir = index_path(index, settings.index_dir)
-            save_index(index_dir, claims, vectors, embedder, embed_field=settings.embed_field)
+            save_index(index_dir, claims, vectors, embedder, embed_field=settings.embed_field, extractor=None)
     with timer.stage("load_nli"):
         judge = judge or make_judge(settings, load_nli(settings))
     n_outlets = len({d.outlet for d in docs})
@@ -237,8 +237,8 @@ def contradictions(index: str, out_dir: Path | str, settings: Settings | None = 
     timer = Timer()
     embedder = embedder or default_embedder(settings)
     path = index_path(index, settings.index_dir)
-    with timer.stage("load_index"):
-        stored = load_index(path, embedder)
+    with timer.stage("load_index"), open_index(path, settings, embedder) as snapshot:
+        stored = snapshot.load()
     # The index's vectors were made from one claim field; judging must read the same field.
     settings = replace(settings, embed_field=stored.manifest.get("embed_field") or settings.embed_field)
     with timer.stage("load_nli"):

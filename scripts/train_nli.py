@@ -195,7 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     args.work_dir.mkdir(parents=True, exist_ok=True)
     ckpt_path = args.work_dir / "checkpoint.pt"
     step, elapsed_before, losses = 0, 0.0, []
-    hparams = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
+    hparams = {k: (str(v) if isinstance(v, Path) else [str(x) for x in v] if k == "curve_dev" else v)
+               for k, v in vars(args).items()}
     if ckpt_path.exists():
         state = torch.load(ckpt_path, map_location=device, weights_only=False)
         if state["hparams_key"] != _hparams_key(hparams):

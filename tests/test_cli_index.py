@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from claimmatch import pipeline
 from claimmatch.cli import app
-from claimmatch.index import IndexLock
+from claimmatch.store import IndexLock
 
 from .conftest import FakeEmbedder
 from .test_indexing import write_corpus
@@ -102,6 +102,7 @@ def test_second_writer_gets_a_clear_error(tmp_path: Path):
 
 
 def test_help_has_examples():
-    for cmd in (["index", "build"], ["index", "add"], ["index", "remove"], ["index", "info"], ["search"], ["cluster"]):
+    for cmd in (["index", "build"], ["index", "add"], ["index", "remove"], ["index", "info"], ["index", "verify"],
+                ["index", "compact"], ["search"], ["cluster"]):
         res = invoke(*cmd, "--help")
         assert res.exit_code == 0 and "claimmatch " + " ".join(cmd) in res.stdout, cmd

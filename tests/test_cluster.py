@@ -6,8 +6,8 @@ import numpy as np
 import polars as pl
 
 from claimmatch.cluster import cluster_claims, group, retrieve_pairs, summarize
-from claimmatch.index import build_faiss
 from claimmatch.judge import CosineJudge, Judgement
+from claimmatch.store import build_faiss
 
 
 def unit(*rows: list[float]) -> np.ndarray:

@@ -8,8 +8,8 @@ import pytest
 
 from claimmatch import cluster as cluster_mod
 from claimmatch.cluster import Candidates, cluster_claims, group, retrieve_pairs, summarize
-from claimmatch.index import build_faiss
 from claimmatch.judge import CosineJudge, Judgement
+from claimmatch.store import build_faiss
 
 
 def reference_group(vectors: np.ndarray, cand: Candidates, verdict: Judgement, threshold: float) -> np.ndarray:

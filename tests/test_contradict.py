@@ -14,10 +14,10 @@ from claimmatch.cluster import cluster_claims
 from claimmatch.config import Settings
 from claimmatch.contradict import find_contradictions, topic_label
 from claimmatch.contradict.camps import _camps
-from claimmatch.index import build_faiss
 from claimmatch.judge import NLIJudge
 from claimmatch.nli_rules import contradiction_score, needs_reverse
 from claimmatch.report import render_contradictions_md
+from claimmatch.store import build_faiss
 
 from .conftest import FakeEmbedder
 

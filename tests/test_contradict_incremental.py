@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from claimmatch.config import Settings
-from claimmatch.indexing import remove_documents, update_index
 from claimmatch.judge import NLIJudge
 from claimmatch.pipeline import contradictions
+from claimmatch.store import remove_documents, update_index
 
 from .conftest import FakeEmbedder
 from .test_contradict import FakeNLI

@@ -1,20 +1,15 @@
-"""Fast tests of the metric functions in scripts/eval_dedup.py (no model, no real data)."""
+"""Fast tests of benchmarks.metrics and benchmarks.data (no model, no real data)."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-_PATH = Path(__file__).resolve().parents[1] / "scripts" / "eval_dedup.py"
-_spec = importlib.util.spec_from_file_location("eval_dedup", _PATH)
-assert _spec is not None and _spec.loader is not None
-ed = importlib.util.module_from_spec(_spec)
-sys.modules["eval_dedup"] = ed  # dataclasses look the module up by name
-_spec.loader.exec_module(ed)
+from benchmarks import data
+from benchmarks import eval_dedup as dd
+from benchmarks import metrics as ed
 
 # Separable except for one negative at 0.7 sitting among the positives.
 SCORES = np.array([0.1, 0.2, 0.3, 0.7, 0.6, 0.8, 0.9, 0.95])
@@ -95,17 +90,17 @@ def test_quartiles() -> None:
 
 def test_minhash_jaccard_identical_and_disjoint() -> None:
     a = "The central bank raised interest rates by a quarter point on Tuesday."
-    assert ed.minhash_jaccard(a, a) == 1.0
-    assert ed.minhash_jaccard(a, "Rain fell across northern provinces overnight") == pytest.approx(0.0, abs=0.05)
+    assert dd.minhash_jaccard(a, a) == 1.0
+    assert dd.minhash_jaccard(a, "Rain fell across northern provinces overnight") == pytest.approx(0.0, abs=0.05)
     # Case and punctuation do not matter; deterministic across calls (fixed seed).
-    assert ed.minhash_jaccard(a, a.upper().replace(".", "!")) == 1.0
+    assert dd.minhash_jaccard(a, a.upper().replace(".", "!")) == 1.0
     b = "The central bank raised rates on Tuesday."
-    assert ed.minhash_jaccard(a, b) == ed.minhash_jaccard(a, b)
-    assert 0.0 < ed.minhash_jaccard(a, b) < 1.0
+    assert dd.minhash_jaccard(a, b) == dd.minhash_jaccard(a, b)
+    assert 0.0 < dd.minhash_jaccard(a, b) < 1.0
 
 
 def test_shingles_are_unigrams_and_bigrams() -> None:
-    assert ed.shingles("Stocks fell, sharply.") == {
+    assert dd.shingles("Stocks fell, sharply.") == {
         "stocks",
         "fell",
         "sharply",
@@ -116,8 +111,8 @@ def test_shingles_are_unigrams_and_bigrams() -> None:
 
 def test_tfidf_cosine() -> None:
     corpus = ["stocks fell sharply", "the bank raised rates", "rain fell in the north", "the team won"]
-    vec = ed.fit_tfidf(corpus)
-    sims = ed.tfidf_cosine(
+    vec = dd.fit_tfidf(corpus)
+    sims = dd.tfidf_cosine(
         vec,
         ["stocks fell sharply", "stocks fell sharply", "stocks fell"],
         ["Stocks fell sharply", "the team won", "stocks fell sharply"],
@@ -129,7 +124,7 @@ def test_tfidf_cosine() -> None:
 
 def test_evaluate_mrpc_method_all_positive_baseline() -> None:
     y_te = np.array([1, 1, 1, 0])
-    r = ed.evaluate_mrpc_method(None, None, np.array([1, 0]), y_te)
+    r = dd.evaluate_mrpc_method(None, None, np.array([1, 0]), y_te)
     assert r["acc_threshold"] is None
     assert r["test_accuracy"] == pytest.approx(0.75)
     assert r["test_f1"] == pytest.approx(2 * 0.75 / 1.75)
@@ -137,14 +132,15 @@ def test_evaluate_mrpc_method_all_positive_baseline() -> None:
 
 
 def test_load_mrpc_reads_quoted_tsv(tmp_path: Path) -> None:
-    p = tmp_path / "mrpc.tsv"
+    p = tmp_path / "paraphrase" / "mrpc.tsv"
+    p.parent.mkdir()
     p.write_text(
         "split\tlabel\tid1\tid2\tsentence1\tsentence2\n"
         'train\t1\t1\t2\t"He said ""yes""."\tHe agreed.\n'
         "test\t0\t3\t4\tA b.\tC d.\n",
         encoding="utf-8",
     )
-    d = ed.load_mrpc(p)
+    d = data.mrpc(tmp_path)
     assert d["train"][0].s1 == 'He said "yes".'
     assert d["train"][0].label == 1.0
     assert len(d["test"]) == 1

@@ -9,9 +9,10 @@ import pytest
 
 from claimmatch.embed import EmbeddingCache, embed_texts
 from claimmatch.errors import ClaimmatchError
-from claimmatch.index import index_path, load_index, save_index, search
+from claimmatch.store import index_path, save_index, search
 
 from .conftest import FakeEmbedder
+from .test_indexing import load_index
 
 
 def test_embedding_cache_embeds_each_text_once(tmp_path: Path, fake_embedder: FakeEmbedder):
@@ -47,7 +48,7 @@ def test_index_roundtrip_manifest_and_generations(tmp_path: Path, fake_embedder:
     manifest = json.loads((path / "manifest.json").read_text())
     assert manifest["count"] == 2
     # Once a replacing save has committed, none of the first index's files are left.
-    owned = sorted(p.name for p in path.iterdir() if p.name not in ("manifest.json", "LOCK"))
+    owned = sorted(p.name for p in path.iterdir() if p.name not in ("manifest.json", "LOCK", "WRITER", "pins"))
     assert owned == sorted([manifest["vectors"], manifest["faiss"], manifest["shards"][0]["claims"],
                             manifest["shards"][0]["docs"]])
 
@@ -70,7 +71,7 @@ def test_missing_or_broken_index_is_a_clear_error(tmp_path: Path, fake_embedder:
     save_index(path, _claims(1), fake_embedder.encode(["x"]), fake_embedder)
     faiss_file = json.loads((path / "manifest.json").read_text())["faiss"]
     (path / faiss_file).write_bytes(b"garbage")
-    with pytest.raises(ClaimmatchError, match="unreadable"):
+    with pytest.raises(ClaimmatchError, match=f"{faiss_file}: size 7 bytes, the manifest records"):
         load_index(path)
 
 
@@ -88,11 +89,14 @@ def test_uncommitted_generation_leaves_last_state_loadable(tmp_path: Path, fake_
     assert not (path / "claims-000009.parquet").exists()
 
 
-def test_older_index_format_is_refused_for_updates_but_replaced_by_a_save(tmp_path: Path, fake_embedder: FakeEmbedder):
+@pytest.mark.parametrize("fmt", [1, 2])
+def test_older_index_format_is_refused_for_updates_but_replaced_by_a_save(tmp_path: Path, fake_embedder: FakeEmbedder,
+                                                                         fmt: int):
     path = tmp_path / "idx"
-    (path / "gen-000001").mkdir(parents=True)
-    (path / "manifest.json").write_text(json.dumps({"format": 1, "generation": "gen-000001", "count": 1}))
-    with pytest.raises(ClaimmatchError, match="older claimmatch; delete the folder"):
+    (path / "contradictions").mkdir(parents=True)  # not ours: must survive
+    (path / "contradictions" / "pairs.parquet").write_bytes(b"x")
+    (path / "manifest.json").write_text(json.dumps({"format": fmt, "count": 1}))
+    with pytest.raises(ClaimmatchError, match=f"index format {fmt} is from an older claimmatch.*rebuild it"):
         load_index(path)
     save_index(path, _claims(2), fake_embedder.encode(["a", "b"]), fake_embedder)
-    assert load_index(path).manifest["count"] == 2 and not (path / "gen-000001").exists()
+    assert load_index(path).manifest["count"] == 2 and (path / "contradictions" / "pairs.parquet").exists()

@@ -14,11 +14,23 @@ import numpy as np
 import polars as pl
 import pytest
 
-from claimmatch import index as index_mod
 from claimmatch.config import Settings
 from claimmatch.errors import ClaimmatchError
-from claimmatch.index import IndexLock, LiveIndex, build_faiss, load_index, read_manifest, search
-from claimmatch.indexing import cluster_index, index_info, open_index, remove_documents, search_index, update_index
+from claimmatch.store import (
+    IndexLock,
+    LiveIndex,
+    build_faiss,
+    cluster_index,
+    index_info,
+    open_index,
+    read_manifest,
+    remove_documents,
+    search,
+    search_index,
+    update_index,
+)
+from claimmatch.store import faiss_build as index_mod
+from claimmatch.store.reader import LoadedIndex, StreamedRows
 
 from .conftest import ROOT, FakeEmbedder
 
@@ -43,6 +55,11 @@ def write_corpus(folder: Path, n: int = 12) -> Path:
     path = folder / "corpus.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return path
+
+
+def load_index(path: Path, embedder: FakeEmbedder | None = None) -> LoadedIndex:
+    with open_index(path, Settings(), embedder) as snapshot:
+        return snapshot.load()
 
 
 def hits(name: str, query: str, settings: Settings, k: int = 5) -> list[tuple[str, float]]:
@@ -98,7 +115,7 @@ import sys, time
 sys.path.insert(0, {root!r})
 from tests.conftest import FakeEmbedder
 from claimmatch.config import Settings
-from claimmatch.indexing import update_index
+from claimmatch.store import update_index
 
 class Slow(FakeEmbedder):
     def encode(self, texts):
@@ -214,14 +231,14 @@ def test_stale_lock_of_a_dead_process_is_taken_over(tmp_path: Path, settings: Se
     path = tmp_path / "indexes" / "news"
     holder = subprocess.Popen([sys.executable, "-c", (
         "import sys, time; sys.path.insert(0, sys.argv[1]); from pathlib import Path; "
-        "from claimmatch.index import IndexLock; lock = IndexLock(Path(sys.argv[2])).__enter__(); "
+        "from claimmatch.store import IndexLock; lock = IndexLock(Path(sys.argv[2])).__enter__(); "
         "print('locked', flush=True); time.sleep(60)"), str(ROOT), str(path)], stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "locked"
     with pytest.raises(ClaimmatchError, match=f"pid {holder.pid}"):
         IndexLock(path).__enter__()
     holder.kill()
     holder.wait()
-    assert (path / "LOCK").read_text().strip() == str(holder.pid)  # the dead writer's pid is still there
+    assert (path / "WRITER").read_text().strip() == str(holder.pid)  # the dead writer's pid is still there
     rep = update_index([write_corpus(tmp_path, n=2)], "news", settings, embedder=FakeEmbedder())
     assert rep.added == 2
 
@@ -294,14 +311,15 @@ def test_cluster_index_matches_run_clusters(tmp_path: Path, settings: Settings, 
 
 def test_open_index_keeps_vectors_on_disk(tmp_path: Path, settings: Settings):
     update_index([write_corpus(tmp_path, n=6)], "news", settings, embedder=FakeEmbedder())
-    opened = open_index("news", settings)
-    assert isinstance(opened.vectors, index_mod.StreamedRows) and opened.vectors.dtype == np.float16
-    stored = load_index(tmp_path / "indexes" / "news")
-    assert np.array_equal(np.asarray(opened.vectors[:], dtype=np.float32), stored.vectors)
-    assert np.array_equal(opened.vectors[[5, 1]], opened.vectors[5:6].tolist() + opened.vectors[1:2].tolist())
+    with open_index("news", settings) as opened:
+        vectors = opened.vectors()
+        assert isinstance(vectors, StreamedRows) and vectors.dtype == np.float16
+        stored = load_index(tmp_path / "indexes" / "news")
+        assert np.array_equal(np.asarray(vectors[:], dtype=np.float32), stored.vectors)
+        assert np.array_equal(vectors[[5, 1]], vectors[5:6].tolist() + vectors[1:2].tolist())
     remove_documents("news", ["doc01"], settings)
-    opened = open_index("news", settings)
-    assert len(opened.vectors) == opened.faiss_index.ntotal == 15
+    with open_index("news", settings) as opened:
+        assert len(opened.vectors()) == opened.faiss_index.ntotal == 15
 
 
 def test_ivf_index_is_extended_in_place_and_retrained_after_large_growth(tmp_path: Path, settings: Settings,

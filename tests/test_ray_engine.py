@@ -17,12 +17,11 @@ import ray
 
 from claimmatch.config import Settings
 from claimmatch.engines.ray_engine import RayEngine
-from claimmatch.index import load_index, search
-from claimmatch.indexing import update_index
+from claimmatch.store import search, update_index
 
 from . import conftest
 from .conftest import FakeEmbedder
-from .test_indexing import write_corpus
+from .test_indexing import load_index, write_corpus
 
 
 def _free_port() -> int:

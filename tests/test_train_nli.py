@@ -87,3 +87,31 @@ def test_tiny_training_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     probs = model.predict(pairs)
     assert probs.shape == (3, 3)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_resume_can_shorten_schedule_and_logs_curve(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A time-boxed run resumed with --end-at-step ends there with the learning rate decayed to zero."""
+    train = _train_module()
+    train_file, dev_file = tmp_path / "train.jsonl", tmp_path / "dev.jsonl"
+    _write_rows(train_file, SUBJECTS)
+    _write_rows(dev_file, ["A teacher"])
+    work = tmp_path / "work"
+    argv = ["--train-file", str(train_file), "--dev-file", str(dev_file), "--max-steps", "6", "--batch-size", "4",
+            "--work-dir", str(work), "--bf16", "--curve-every", "1", "--curve-dev", str(dev_file)]
+    assert train.main([*argv, "--max-minutes", "0.0001"]) == 0
+    assert json.loads((work / "training.json").read_text())["steps"] == 1
+
+    capsys.readouterr()
+    assert train.main([*argv, "--end-at-step", "3"]) == 0
+    err = capsys.readouterr().err
+    assert "at step 1/6" in err
+    meta = json.loads((work / "training.json").read_text())
+    assert (meta["steps"], meta["total_steps"], meta["finished"]) == (3, 3, True)
+    import torch
+
+    state = torch.load(work / "checkpoint.pt", weights_only=False)
+    assert state["optimizer"]["param_groups"][0]["lr"] == pytest.approx(0.0, abs=1e-12)
+    points = [json.loads(line) for line in (work / "curve.jsonl").read_text().splitlines()]
+    assert [p["step"] for p in points] == [1, 2, 3]
+    assert all(0.0 <= p["dev.jsonl"] <= 1.0 for p in points)

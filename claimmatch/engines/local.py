@@ -14,8 +14,8 @@ from claimmatch.clean import clean_documents
 from claimmatch.config import Settings
 from claimmatch.embed import Embedder, EmbeddingCache, embed_texts
 from claimmatch.engines import ChunkResult
-from claimmatch.index import add_rows
 from claimmatch.records import Document
+from claimmatch.store.faiss_build import add_rows
 
 
 def process_chunk(chunk: list[tuple[Document, str]], settings: Settings, embedder: Embedder) -> ChunkResult:

@@ -8,10 +8,10 @@ and the agreement (adjusted Rand index over all claims, and over the claims eith
 cluster of two or more); also claimmatch with exact search, and how many of exact search's duplicate
 pairs the approximate index finds.
 
-    python scripts/bench_cluster.py --vectors-from INDEX_DIR [--n 100000] [--json docs/bench/cluster.json]
+    python -m benchmarks.bench_cluster --vectors-from INDEX_DIR [--n 100000] [--json docs/bench/cluster.json]
 
 ``INDEX_DIR`` is an index of real claims (e.g. the Reuters index that bench_index_build.py leaves); when
-it holds fewer than ``--n`` claims, the rest are synthetic claims derived from them (benchlib).
+it holds fewer than ``--n`` claims, the rest are synthetic claims derived from them (benchmarks.results).
 """
 
 from __future__ import annotations
@@ -23,13 +23,13 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import torch
-from benchlib import ROOT, machine, peak_rss_mib, real_vectors, save, synthetic_blocks
 from sentence_transformers.util import community_detection
 from sklearn.metrics import adjusted_rand_score
 
+from benchmarks.results import ROOT, emit, machine, peak_rss_mib, real_vectors, synthetic_blocks
 from claimmatch.cluster import cluster_claims
-from claimmatch.index import build_faiss, choose_index_type, index_kind
 from claimmatch.judge import CosineJudge
+from claimmatch.store.faiss_build import build_faiss, choose_index_type, index_kind
 
 
 def vectors_for(index_dir: Path, n: int) -> tuple[np.ndarray, int]:
@@ -74,7 +74,7 @@ def describe(labels: np.ndarray) -> dict:
             "claims_in_multi": int(multi.sum()), "largest": int(counts.max())}
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--vectors-from", type=Path, required=True)
     ap.add_argument("--n", type=int, default=100_000)
@@ -82,7 +82,7 @@ def main() -> None:
     ap.add_argument("--neighbors", type=int, default=10)
     ap.add_argument("--index-type", default="auto")
     ap.add_argument("--json", type=Path, default=ROOT / "docs" / "bench" / "cluster.json")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     vectors, n_real = vectors_for(args.vectors_from, args.n)
     print(f"{len(vectors)} vectors ({n_real} real)", flush=True)
     ours_labels, ours_info, ours_pairs = ours(vectors, args.threshold, args.neighbors, args.index_type)
@@ -93,7 +93,7 @@ def main() -> None:
     print(f"community_detection {their_s:.1f}s", flush=True)
     _, inverse, counts = np.unique(ours_labels, return_inverse=True, return_counts=True)
     either = (counts[inverse] > 1) | (their_labels < len(vectors))
-    save(args.json, {
+    emit(path=args.json, data={
         "benchmark": "clustering vs sentence_transformers community_detection", "machine": machine(),
         "claims": len(vectors), "real_claims": n_real, "threshold": args.threshold, "neighbors": args.neighbors,
         "claimmatch": {**ours_info, **describe(ours_labels)},

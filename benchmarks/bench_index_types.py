@@ -1,10 +1,10 @@
 """Exact vs approximate FAISS indexes for claim vectors: time of the all-claims neighbour search that
 clustering runs, and recall@10 against exact search, by corpus size. Picks the break-even for ``auto``.
 
-    python scripts/bench_index_types.py --vectors-from INDEX_DIR [--sizes 5000,10000,...] [--json ...]
+    python -m benchmarks.bench_index_types --vectors-from INDEX_DIR [--sizes 5000,10000,...] [--json ...]
 
 Vectors: the real claims of ``INDEX_DIR`` (bench_index_build.py's Reuters index), topped up with synthetic
-claims derived from them (benchlib) for sizes beyond it. The search over all claims is timed in full up to
+claims derived from them (benchmarks.results) for sizes beyond it. The search over all claims is timed in full up to
 50k vectors; above, on 20k evenly spaced queries and scaled (its cost is linear in the number of queries).
 """
 
@@ -16,10 +16,10 @@ from pathlib import Path
 
 import faiss
 import numpy as np
-from benchlib import ROOT, machine, peak_rss_mib, real_vectors, save, synthetic_blocks
 
-import claimmatch.index as index_mod
-from claimmatch.index import build_faiss, ivf_nlist, search
+import claimmatch.store.faiss_build as index_mod
+from benchmarks.results import ROOT, emit, machine, peak_rss_mib, real_vectors, synthetic_blocks
+from claimmatch.store.faiss_build import build_faiss, ivf_nlist, search
 
 K = 10
 
@@ -36,7 +36,7 @@ def timed_self_search(index, vectors: np.ndarray, cap: int | None = None) -> flo
     return (time.perf_counter() - t0) * n / len(q)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--vectors-from", type=Path, required=True)
     ap.add_argument("--sizes", default="10000,25000,50000,100000,200000")
@@ -45,7 +45,7 @@ def main() -> None:
     ap.add_argument("--others-at", type=int, default=100_000, help="size at which ivf-pq and hnsw are measured too")
     ap.add_argument("--no-flat-timing", action="store_true", help="skip timing exact search over all claims")
     ap.add_argument("--json", type=Path, default=ROOT / "docs" / "bench" / "index_types.json")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     real = real_vectors(args.vectors_from)
     sizes = [int(s) for s in args.sizes.split(",")]
     top = max(sizes)
@@ -86,7 +86,7 @@ def main() -> None:
                             "bytes_per_vector": round(faiss.serialize_index(index).nbytes / n, 1)}
         print(row, flush=True)
         rows.append(row)
-    save(args.json, {"benchmark": "index types by size", "machine": machine(), "k": K, "rows": rows,
+    emit(path=args.json, data={"benchmark": "index types by size", "machine": machine(), "k": K, "rows": rows,
                      "peak_rss_mib": peak_rss_mib()})
 
 

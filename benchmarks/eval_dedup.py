@@ -5,7 +5,7 @@ score (and cheaper lexical baselines) separates rewordings from non-rewordings, 
 thresholds claimmatch uses: the duplicate threshold (merge into one cluster) and the lower candidate
 threshold (same subject, worth sending to the contradiction model).
 
-    python scripts/eval_dedup.py --data-dir ../shared/data --out docs/eval_dedup.json
+    python -m benchmarks.eval_dedup --data-dir ../shared/data --out docs/eval_dedup.json
 
 Thresholds are chosen on the MRPC train split and reported on the MRPC test split, so the test numbers
 are not tuned on. Deterministic: fixed MinHash seed, CPU embeddings, no sampling.
@@ -14,7 +14,6 @@ are not tuned on. Deterministic: fixed MinHash seed, CPU embeddings, no sampling
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import platform
@@ -22,10 +21,23 @@ import re
 import sys
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from benchmarks import data
+from benchmarks.data import Pair
+from benchmarks.metrics import (
+    best_accuracy_threshold,
+    best_f1_threshold,
+    classification_metrics,
+    max_threshold_for_recall,
+    precision_threshold,
+    quartiles,
+    recall_at,
+    roc_auc,
+    spearman,
+)
 
 PR_GRID = (0.60, 0.65, 0.70, 0.75, 0.80, 0.85, 0.90, 0.95)
 CANDIDATE_GRID = (0.35, 0.40, 0.45, 0.50, 0.55)
@@ -35,159 +47,6 @@ STS_SUBJECT_GOLD = 2.0  # STS-B "2: not equivalent, but share some details"
 MINHASH_PERMS = 128
 MINHASH_SEED = 1
 METHODS = ("minilm_cosine", "tfidf_cosine", "minhash_jaccard", "all_positive")
-
-
-@dataclass(frozen=True)
-class Pair:
-    s1: str
-    s2: str
-    label: float  # MRPC: 0/1; STS-B: gold 0-5
-
-
-# ---------------------------------------------------------------- data
-
-
-def _read_tsv(path: Path) -> list[dict[str, str]]:
-    # Sentences contain quotes, so the csv module (not str.split) is needed; see shared/data/README.md.
-    with path.open(encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f, delimiter="\t"))
-
-
-def load_mrpc(path: Path, limit: int = 0) -> dict[str, list[Pair]]:
-    splits: dict[str, list[Pair]] = {"train": [], "test": []}
-    for row in _read_tsv(path):
-        splits[row["split"]].append(Pair(row["sentence1"], row["sentence2"], float(row["label"])))
-    return {k: v[:limit] if limit else v for k, v in splits.items()}
-
-
-def load_stsb(path: Path, limit: int = 0) -> dict[str, list[Pair]]:
-    splits: dict[str, list[Pair]] = {"train": [], "dev": [], "test": []}
-    for row in _read_tsv(path):
-        splits[row["split"]].append(Pair(row["sentence1"], row["sentence2"], float(row["score"])))
-    return {k: v[:limit] if limit else v for k, v in splits.items()}
-
-
-# ---------------------------------------------------------------- metrics
-
-
-def confusion(scores: np.ndarray, labels: np.ndarray, threshold: float) -> tuple[int, int, int, int]:
-    """(tp, fp, fn, tn) when a pair is called a duplicate at score >= threshold."""
-    pred = np.asarray(scores) >= threshold
-    y = np.asarray(labels).astype(bool)
-    return (int(np.sum(pred & y)), int(np.sum(pred & ~y)), int(np.sum(~pred & y)), int(np.sum(~pred & ~y)))
-
-
-def classification_metrics(scores: np.ndarray, labels: np.ndarray, threshold: float) -> dict[str, float]:
-    tp, fp, fn, tn = confusion(scores, labels, threshold)
-    n = tp + fp + fn + tn
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {
-        "threshold": float(threshold),
-        "accuracy": (tp + tn) / n if n else 0.0,
-        "precision": precision,
-        "recall": recall,
-        "f1": f1,
-        "predicted_positive": (tp + fp) / n if n else 0.0,
-    }
-
-
-def candidate_thresholds(scores: np.ndarray) -> np.ndarray:
-    """Midpoints between distinct scores, plus one below and one above all of them.
-
-    Midpoints rather than observed scores, so a threshold does not sit exactly on a training example.
-    """
-    u = np.unique(np.asarray(scores, dtype=float))
-    if u.size == 0:
-        return np.array([0.0])
-    mids = (u[:-1] + u[1:]) / 2
-    return np.concatenate([[u[0] - 1e-6], mids, [u[-1] + 1e-6]])
-
-
-def _sweep(scores: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """tp and fp counts for every candidate threshold, in O(n log n)."""
-    s = np.asarray(scores, dtype=float)
-    y = np.asarray(labels).astype(bool)
-    t = candidate_thresholds(s)
-    pos, neg = np.sort(s[y]), np.sort(s[~y])
-    tp = pos.size - np.searchsorted(pos, t, side="left")
-    fp = neg.size - np.searchsorted(neg, t, side="left")
-    return t, tp, fp
-
-
-def best_accuracy_threshold(scores: np.ndarray, labels: np.ndarray) -> float:
-    """Threshold maximising accuracy; ties go to the highest threshold (fewer false merges)."""
-    t, tp, fp = _sweep(scores, labels)
-    n_neg = int(np.sum(~np.asarray(labels).astype(bool)))
-    correct = tp + (n_neg - fp)
-    best = np.flatnonzero(correct == correct.max())
-    return float(t[best[-1]])
-
-
-def best_f1_threshold(scores: np.ndarray, labels: np.ndarray) -> float:
-    """Threshold maximising F1 of the positive class; ties go to the highest threshold."""
-    t, tp, fp = _sweep(scores, labels)
-    n_pos = int(np.sum(np.asarray(labels).astype(bool)))
-    denom = 2 * tp + fp + (n_pos - tp)
-    f1 = np.divide(2 * tp, denom, out=np.zeros(t.size), where=denom > 0)
-    best = np.flatnonzero(f1 == f1.max())
-    return float(t[best[-1]])
-
-
-def precision_threshold(scores: np.ndarray, labels: np.ndarray, target: float) -> float | None:
-    """Lowest threshold whose precision reaches target (max recall at that precision); None if none does."""
-    t, tp, fp = _sweep(scores, labels)
-    predicted = tp + fp
-    prec = np.divide(tp, predicted, out=np.zeros(t.size), where=predicted > 0)
-    ok = np.flatnonzero((prec >= target) & (predicted > 0))
-    return float(t[ok[0]]) if ok.size else None
-
-
-def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float:
-    from sklearn.metrics import roc_auc_score
-
-    return float(roc_auc_score(np.asarray(labels).astype(int), np.asarray(scores, dtype=float)))
-
-
-def spearman(scores: np.ndarray, gold: np.ndarray) -> float:
-    from scipy.stats import spearmanr
-
-    return float(spearmanr(np.asarray(scores, dtype=float), np.asarray(gold, dtype=float)).statistic)
-
-
-def quartiles(values: np.ndarray) -> dict[str, float]:
-    v = np.asarray(values, dtype=float)
-    q = np.quantile(v, [0.0, 0.25, 0.5, 0.75, 1.0])
-    return {
-        "n": int(v.size),
-        "min": q[0],
-        "q1": q[1],
-        "median": q[2],
-        "q3": q[3],
-        "max": q[4],
-        "mean": float(v.mean()),
-    }
-
-
-def recall_at(scores: np.ndarray, relevant: np.ndarray, threshold: float) -> dict[str, float]:
-    """Recall of the relevant pairs and the share of all pairs kept at score >= threshold."""
-    s = np.asarray(scores, dtype=float)
-    r = np.asarray(relevant).astype(bool)
-    kept = s >= threshold
-    return {
-        "threshold": float(threshold),
-        "recall": float(np.mean(kept[r])) if r.any() else 0.0,
-        "kept_fraction": float(np.mean(kept)),
-        "other_kept_fraction": float(np.mean(kept[~r])) if (~r).any() else 0.0,
-    }
-
-
-def max_threshold_for_recall(scores: np.ndarray, relevant: np.ndarray, target: float) -> float:
-    """Highest threshold that still keeps a `target` share of the relevant pairs."""
-    s = np.sort(np.asarray(scores, dtype=float)[np.asarray(relevant).astype(bool)])
-    k = int(np.floor((1.0 - target) * s.size + 1e-9))  # pairs we may lose
-    return float(s[min(k, s.size - 1)])
 
 
 # ---------------------------------------------------------------- similarity methods
@@ -385,9 +244,8 @@ def run(args: argparse.Namespace) -> dict:
     from tqdm import tqdm
 
     t0 = time.perf_counter()
-    para = args.data_dir / "paraphrase"
-    mrpc = load_mrpc(para / "mrpc.tsv", args.limit)
-    stsb = load_stsb(para / "stsb.tsv", args.limit)
+    mrpc = data.mrpc(args.data_dir, args.limit)
+    stsb = data.stsb(args.data_dir, args.limit)
     y_tr, y_te = labels_of(mrpc["train"]), labels_of(mrpc["test"])
     gold, gold_dev = labels_of(stsb["test"]), labels_of(stsb["dev"])
 
@@ -469,7 +327,7 @@ def run(args: argparse.Namespace) -> dict:
     stages.close()
 
     return {
-        "command": " ".join(["python", "scripts/eval_dedup.py", *sys.argv[1:]]),
+        "command": " ".join(["python", "benchmarks/eval_dedup.py", *sys.argv[1:]]),
         "data": {
             "mrpc_train": len(mrpc["train"]),
             "mrpc_test": len(mrpc["test"]),

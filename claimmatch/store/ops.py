@@ -1,13 +1,15 @@
 """Index operations for large corpora: streaming build, incremental add, remove, info, search, cluster.
 
 Documents stream from :func:`ingest.iter_documents` into chunks; each chunk is cleaned, split into
-claims, embedded and committed on its own (see :class:`index.IndexWriter`), so memory does not grow
+claims, embedded and committed on its own (see :class:`store.writer.IndexWriter`), so memory does not grow
 with the corpus and a killed build resumes at the first uncommitted chunk. A document is identified by
-``doc_id`` and a hash of its content, so unchanged documents are never processed twice.
+``doc_id`` and a hash of its content, so unchanged documents are never processed twice. Readers work on a
+pinned generation (:func:`store.reader.open_index`), so a concurrent commit never changes what they see.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
@@ -22,25 +24,14 @@ from claimmatch.config import Settings
 from claimmatch.embed import Embedder
 from claimmatch.engines import Engine, get_engine
 from claimmatch.errors import ClaimmatchError, InputError
-from claimmatch.index import (
-    IndexWriter,
-    LiveIndex,
-    StreamedRows,
-    check_compatible,
-    claims_scan,
-    disk_size,
-    index_path,
-    live_documents,
-    live_rows,
-    open_faiss,
-    read_manifest,
-    search,
-    set_nprobe,
-    vectors_memmap,
-)
 from claimmatch.ingest import iter_documents
 from claimmatch.progress import progress
 from claimmatch.records import Document, IngestReport
+from claimmatch.store.faiss_build import LiveIndex, search
+from claimmatch.store.layout import index_path
+from claimmatch.store.manifest import read_manifest
+from claimmatch.store.reader import open_index
+from claimmatch.store.writer import IndexWriter
 
 CHUNK_DOCS = 1000
 
@@ -81,13 +72,15 @@ def _default_embedder(settings: Settings) -> Embedder:
 
 def update_index(inputs: list[Path | str], name: str, settings: Settings | None = None, *, mode: str = "build",
                  embedder: Embedder | None = None, engine: Engine | None = None, outlets: Path | None = None,
-                 index_type: str = "auto", chunk_docs: int = CHUNK_DOCS, on_commit=None) -> UpdateReport:
+                 index_type: str = "auto", chunk_docs: int = CHUNK_DOCS, on_commit=None,
+                 extractor: dict | None = None) -> UpdateReport:
     """Bring index ``name`` up to date with ``inputs``, one committed chunk at a time.
 
     ``mode="build"`` makes the index hold exactly the input documents (documents no longer in the inputs
     are removed at the end); ``mode="add"`` only adds new and changed ones. Either way a document whose
     content hash is already live is skipped, which is also how a rerun resumes an interrupted build.
-    ``on_commit(report)`` runs after each committed chunk (progress hooks, tests).
+    ``on_commit(report)`` runs after each committed chunk (progress hooks, tests). ``extractor`` describes
+    the claim extractor (recorded; an index built by another one is refused).
     """
     if mode not in ("build", "add"):
         raise ValueError(mode)
@@ -98,7 +91,8 @@ def update_index(inputs: list[Path | str], name: str, settings: Settings | None 
     engine = engine or get_engine("local")
     path = index_path(name, settings.index_dir)
     start = time.perf_counter()
-    with IndexWriter(path, embedder, embed_field=settings.embed_field, index_type=index_type) as writer:
+    with IndexWriter(path, embedder, embed_field=settings.embed_field, index_type=index_type,
+                     extractor=extractor) as writer:
         registry = writer.registry()
         known = dict(zip(registry["doc_id"].to_list(), registry["doc_hash"].to_list(), strict=True))
         shard_of = dict(zip(registry["doc_id"].to_list(), registry["shard"].to_list(), strict=True))
@@ -180,9 +174,9 @@ def remove_documents(name: str, doc_ids: list[str], settings: Settings | None = 
 def index_info(name: str, settings: Settings | None = None, top_outlets: int = 10) -> dict:
     """What an index holds: counts, outlets, model, index type, state and size on disk."""
     settings = settings or Settings()
-    path = index_path(name, settings.index_dir)
-    m = read_manifest(path)
-    docs = live_documents(path, m)
+    with open_index(name, settings) as snap:
+        m, path = snap.manifest, snap.path
+        docs = snap.documents()
     by_outlet = (docs.group_by("outlet").agg(pl.len().alias("documents"), pl.col("n_claims").sum().alias("claims"))
                  .sort(["documents", "outlet"], descending=[True, False]).head(top_outlets))
     return {
@@ -192,43 +186,15 @@ def index_info(name: str, settings: Settings | None = None, top_outlets: int = 1
         "documents": m["documents"], "claims": m["count"], "outlets": m.get("outlets", 0),
         "top_outlets": by_outlet.to_dicts(), "rows_stored": m["rows"], "removed_rows": m.get("removed_rows", 0),
         "shards": len(m["shards"]), "size_bytes": disk_size(path), "created": m["created"], "updated": m["updated"],
-        "claimmatch_version": m.get("claimmatch_version"),
+        "claimmatch_version": m.get("claimmatch_version"), "generation": m["generation_number"],
+        "extractor": m.get("extractor"),
     }
 
 
-@dataclass
-class OpenIndex:
-    """An index opened for reading without loading its vectors: claims frame, memmap and live FAISS view."""
-
-    path: Path
-    manifest: dict
-    vectors: np.ndarray  # float16 (read from disk when nothing was removed), row i ↔ live position i
-    faiss_index: LiveIndex
-    rows: np.ndarray  # live position → stored row
-
-    def claims(self, columns: list[str] | None = None, positions: np.ndarray | None = None) -> pl.DataFrame:
-        lf = claims_scan(self.path, self.manifest, columns)
-        if positions is not None:
-            lf = lf.join(pl.LazyFrame({"row": self.rows[positions]}), on="row", how="semi")
-        return lf.collect()
-
-
-def open_index(name: str, settings: Settings | None = None, embedder: Embedder | None = None) -> OpenIndex:
-    settings = settings or Settings()
-    path = index_path(name, settings.index_dir)
-    m = read_manifest(path)
-    if embedder is not None:
-        check_compatible(m, embedder, path)
-    mm = vectors_memmap(path, m)
-    rows = live_rows(path, m)
-    vectors: np.ndarray | StreamedRows = mm  # an empty index has no memmap
-    if len(rows) != len(mm):
-        vectors = np.asarray(mm[rows])
-    elif isinstance(mm, np.memmap):
-        vectors = StreamedRows(mm)
-    index = open_faiss(path, m, mm)
-    set_nprobe(index, settings.nprobe)
-    return OpenIndex(path, m, vectors, LiveIndex(index, rows, len(mm)), rows)
+def disk_size(path: Path) -> int:
+    with contextlib.suppress(FileNotFoundError):
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return 0
 
 
 def search_index(name: str, query: str, k: int = 10, settings: Settings | None = None,
@@ -240,15 +206,15 @@ def search_index(name: str, query: str, k: int = 10, settings: Settings | None =
     if not query.strip():
         raise ClaimmatchError("give a non-empty search text")
     embedder = embedder or _default_embedder(settings)
-    opened = open_index(name, settings, embedder)
-    qvec = embedder.encode([query])
-    sims, ids = search(opened.faiss_index, qvec, k)
-    keep = ids[0] >= 0
-    positions, scores = ids[0][keep], sims[0][keep]
-    columns = ["claim_id", "doc_id", "outlet", "title", "text", "speaker"]
-    found = opened.claims(columns, positions)
-    order = pl.DataFrame({"row": opened.rows[positions], "score": np.round(scores, 4),
-                          "rank": np.arange(1, len(positions) + 1)})
+    with open_index(name, settings, embedder) as snap:
+        qvec = embedder.encode([query])
+        sims, ids = search(snap.faiss_index, qvec, k)
+        keep = ids[0] >= 0
+        positions, scores = ids[0][keep], sims[0][keep]
+        columns = ["claim_id", "doc_id", "outlet", "title", "text", "speaker"]
+        found = snap.claims(columns, positions)
+        order = pl.DataFrame({"row": snap.rows[positions], "score": np.round(scores, 4),
+                              "rank": np.arange(1, len(positions) + 1)})
     present = [c for c in columns if c in found.columns]
     return order.join(found.select("row", *present), on="row", how="left").sort("rank").select(
         "rank", "score", *present)
@@ -288,20 +254,19 @@ def cluster_index(name: str, out_dir: Path | str, settings: Settings | None = No
 
     settings = settings or Settings()
     timer = Timer()
-    with timer.stage("load_index"):
-        path = index_path(name, settings.index_dir)
-        m = read_manifest(path)
-        opened = open_index(name, settings)
-        if embedder is not None:
-            check_compatible(m, embedder, path)
-        settings = replace(settings, embed_field=m.get("embed_field") or settings.embed_field)
-        claims = opened.claims(CLAIM_OUTPUT_COLUMNS[:-1]).drop("row", "shard")
-    judge = judge or make_judge(settings, None)
-    header = {"documents": claims["doc_id"].n_unique(), "outlets": claims["outlet"].n_unique(),
-              "model": m["model"], "judge": judge.name, "threshold": settings.threshold,
-              "neighbors": settings.neighbors, "embed_field": settings.embed_field}
-    index, opened.faiss_index = _OnePass(opened.faiss_index), None
-    writers, out = analyze(claims, opened.vectors, index, settings, judge, timer, header)
+    with open_index(name, settings, embedder) as snap:
+        with timer.stage("load_index"):
+            m, path = snap.manifest, snap.path
+            settings = replace(settings, embed_field=m.get("embed_field") or settings.embed_field)
+            claims = snap.claims(CLAIM_OUTPUT_COLUMNS[:-1]).drop("row", "shard")
+            vectors = snap.vectors()  # every vector row hash-checked first
+            index = _OnePass(snap.faiss_index)
+            snap.drop_faiss()  # the one pass holds the index, and frees it once all claims were searched
+        judge = judge or make_judge(settings, None)
+        header = {"documents": claims["doc_id"].n_unique(), "outlets": claims["outlet"].n_unique(),
+                  "model": m["model"], "judge": judge.name, "threshold": settings.threshold,
+                  "neighbors": settings.neighbors, "embed_field": settings.embed_field}
+        writers, out = analyze(claims, vectors, index, settings, judge, timer, header)
     info = {"settings": settings.as_dict(), "index": str(path), "index_type": m.get("index_type"),
             "model": m["model"], "judge": judge.name, "versions": versions(),
             "counts": {"documents": header["documents"], "claims": len(claims), **out["counts"]},

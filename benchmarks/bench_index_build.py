@@ -11,7 +11,7 @@ the baseline and the build (``index add`` of that part) run back to back, in alt
 change in machine load during the run hits both sides alike. Claim texts for the baseline are extracted
 beforehand exactly as the build does; that extraction is not timed (it is build overhead, not baseline).
 
-    python scripts/bench_index_build.py [--data-dir ../shared/data] [--limit-docs N] [--exclude-ids ID,...]
+    python -m benchmarks.bench_index_build [--data-dir ../shared/data] [--limit-docs N] [--exclude-ids ID,...]
                                         [--json docs/bench/index_build.json]
 """
 
@@ -25,14 +25,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchlib import ROOT, machine, peak_rss_mib, save
-
+from benchmarks.results import ROOT, emit, machine, peak_rss_mib
 from claimmatch.claims import extract_claims
 from claimmatch.clean import clean_documents
 from claimmatch.config import Settings
 from claimmatch.embed import MiniLMEmbedder
-from claimmatch.indexing import CHUNK_DOCS, update_index
 from claimmatch.ingest import iter_documents
+from claimmatch.store.ops import CHUNK_DOCS, update_index
 
 
 def claim_texts(path: Path, limit: int | None, field: str) -> tuple[list[str], int]:
@@ -49,7 +48,7 @@ def claim_texts(path: Path, limit: int | None, field: str) -> tuple[list[str], i
         texts += extract_claims(clean_documents(chunk))[field].to_list()
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data")
     ap.add_argument("--limit-docs", type=int, default=None, help="first N documents only")
@@ -57,7 +56,7 @@ def main() -> None:
     ap.add_argument("--work-dir", type=Path, default=None, help="where the index and cache go (default: temp)")
     ap.add_argument("--parts", type=int, default=3, help="interleave baseline and build over this many parts")
     ap.add_argument("--json", type=Path, default=ROOT / "docs" / "bench" / "index_build.json")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     source = args.data_dir / "news" / "reuters21578.jsonl"
     work = args.work_dir or Path(tempfile.mkdtemp(prefix="bench-index-build-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -115,7 +114,7 @@ def main() -> None:
         for key, value in rep.timings_s.items():
             timings[key] = round(timings.get(key, 0.0) + value, 3)
 
-    save(args.json, {
+    emit(path=args.json, data={
         "benchmark": "index build vs bare encode (Reuters-21578)", "machine": machine(),
         "source": str(source.name), "documents": n_docs, "limit_docs": args.limit_docs,
         "excluded_ids": sorted(excluded), "parts": len(parts),

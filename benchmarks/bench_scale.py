@@ -6,10 +6,10 @@ Each stage runs in its own process, as a user would run ``claimmatch index build
 behind ``claimmatch cluster`` — which writes claims.parquet, clusters.parquet, clusters.md, run.json.
 
 Claims: the real Reuters claims (text and MiniLM vectors) of ``--real-index`` first, then synthetic
-claims with vectors derived from them (benchlib.synthetic_blocks) up to the size. Embedding is not part
+claims with vectors derived from them (benchmarks.results.synthetic_blocks) up to the size. Embedding is not part
 of this benchmark (see bench_index_build.py for it).
 
-    python scripts/bench_scale.py --real-index INDEX_DIR [--sizes 10000,100000,1000000] [--json ...]
+    python -m benchmarks.bench_scale --real-index INDEX_DIR [--sizes 10000,100000,1000000] [--json ...]
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-from benchlib import ROOT, machine, peak_rss_mib, real_vectors, save, synthetic_blocks
+
+from benchmarks.results import ROOT, emit, machine, peak_rss_mib, real_vectors, synthetic_blocks
 
 CHUNK = 50_000
 
@@ -54,18 +55,18 @@ def synthetic_claims(start: int, n: int) -> pl.DataFrame:
 
 def stage_index(real_index: Path, n: int, path: Path) -> dict:
     from claimmatch.claims import CLAIM_COLUMNS
-    from claimmatch.index import IndexWriter
-    from claimmatch.indexing import open_index
+    from claimmatch.store import IndexWriter, open_index
 
     real = open_index(str(real_index))
-    n_real = min(n, len(real.vectors))
+    real_vecs = real.vectors()
+    n_real = min(n, len(real_vecs))
     t0 = time.perf_counter()
     with IndexWriter(path, SyntheticModel()) as writer:
         if n_real:
             claims = real.claims(CLAIM_COLUMNS).select(CLAIM_COLUMNS).head(n_real)
             for lo in range(0, n_real, CHUNK):
                 part = claims.slice(lo, CHUNK)
-                writer.commit(part, np.asarray(real.vectors[lo:lo + len(part)], dtype=np.float32))
+                writer.commit(part, np.asarray(real_vecs[lo:lo + len(part)], dtype=np.float32))
         done = n_real
         for block in synthetic_blocks(real_vectors(real_index), n - n_real, block=CHUNK, seed=5):
             writer.commit(synthetic_claims(done, len(block)), block)
@@ -80,7 +81,7 @@ def stage_index(real_index: Path, n: int, path: Path) -> dict:
 
 def stage_cluster(path: Path, out: Path) -> dict:
     from claimmatch.config import Settings
-    from claimmatch.indexing import cluster_index
+    from claimmatch.store import cluster_index
 
     t0 = time.perf_counter()
     res = cluster_index(str(path), out, Settings(quiet=True, use_nli=False))
@@ -91,7 +92,7 @@ def stage_cluster(path: Path, out: Path) -> dict:
             "candidate_pairs": c["candidate_pairs"], "cluster_peak_rss_mib": peak_rss_mib()}
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--real-index", type=Path, required=True)
     ap.add_argument("--sizes", default="10000,30000,100000,300000,1000000")
@@ -100,7 +101,7 @@ def main() -> None:
     ap.add_argument("--stage", choices=["index", "cluster"], help=argparse.SUPPRESS)
     ap.add_argument("--n", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--path", type=Path, help=argparse.SUPPRESS)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     if args.stage == "index":
         print(json.dumps(stage_index(args.real_index, args.n, args.path)))
         return
@@ -121,7 +122,7 @@ def main() -> None:
         print(row, flush=True)
         rows.append(row)
         shutil.rmtree(work, ignore_errors=True)
-    save(args.json, {"benchmark": "index + cluster by size", "machine": machine(), "rows": rows})
+    emit(path=args.json, data={"benchmark": "index + cluster by size", "machine": machine(), "rows": rows})
 
 
 if __name__ == "__main__":

@@ -5,13 +5,12 @@ joins a borderline pair (candidate ≤ cosine < duplicate threshold) when entail
 Scored on MRPC test (label 1 = paraphrase), STS-B test (gold ≥ 4 = same claim) and the hand-labelled
 seed pairs (tests/data/seed_pairs.json: put in one cluster by ``claimmatch run``, with and without NLI).
 
-    python scripts/eval_judge.py --data-dir ../shared/data --json docs/eval_judge.json
+    python -m benchmarks.eval_judge --data-dir ../shared/data --json docs/eval_judge.json
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 import tempfile
@@ -19,18 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks import data
+from benchmarks.metrics import prf
+from benchmarks.results import emit
+from claimmatch.config import Settings
+from claimmatch.judge import CosineJudge, NLIJudge
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from benchlib import emit, prf  # noqa: E402
-
-from claimmatch.config import Settings  # noqa: E402
-from claimmatch.judge import CosineJudge, NLIJudge  # noqa: E402
-
-
-def rows(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8", newline="") as fh:
-        return [r for r in csv.DictReader(fh, delimiter="\t") if r["split"] == "test"]
 
 
 def scores(same: np.ndarray, gold: np.ndarray) -> dict:
@@ -40,13 +34,10 @@ def scores(same: np.ndarray, gold: np.ndarray) -> dict:
 
 
 def pair_sets(data_dir: Path) -> dict[str, tuple[list[str], list[str], np.ndarray]]:
-    mrpc = rows(data_dir / "paraphrase" / "mrpc.tsv")
-    stsb = rows(data_dir / "paraphrase" / "stsb.tsv")
+    mrpc, stsb = data.mrpc(data_dir)["test"], data.stsb(data_dir)["test"]
     return {
-        "mrpc_test": ([r["sentence1"] for r in mrpc], [r["sentence2"] for r in mrpc],
-                      np.array([r["label"] == "1" for r in mrpc])),
-        "stsb_test (gold ≥ 4)": ([r["sentence1"] for r in stsb], [r["sentence2"] for r in stsb],
-                                 np.array([float(r["score"]) >= 4.0 for r in stsb])),
+        "mrpc_test": ([p.s1 for p in mrpc], [p.s2 for p in mrpc], np.array([p.label == 1 for p in mrpc])),
+        "stsb_test (gold ≥ 4)": ([p.s1 for p in stsb], [p.s2 for p in stsb], np.array([p.label >= 4.0 for p in stsb])),
     }
 
 

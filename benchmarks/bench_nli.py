@@ -6,7 +6,7 @@ the same length-sorted batching, and SICK test accuracy is measured for each. Th
 variants run only when ``onnx`` and ``onnxruntime`` are importable (they are not dependencies):
 
     pip install --target /tmp/onnx_pkgs onnx onnxruntime
-    PYTHONPATH=/tmp/onnx_pkgs python scripts/bench_nli.py --data-dir ../shared/data
+    PYTHONPATH=/tmp/onnx_pkgs python -m benchmarks.bench_nli --data-dir ../shared/data
 
 Prints a Markdown section for docs/BENCHMARKS.md; progress goes to stderr.
 """
@@ -29,11 +29,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a source tree without install
-
-from benchlib import cpu_name  # noqa: E402
-
-from claimmatch.nli import LABELS, WEIGHTS_FILE, NLIModel, load_model, read_pairs  # noqa: E402
+from benchmarks.results import cpu_name
+from claimmatch.nli import LABELS, WEIGHTS_FILE, NLIModel, load_model, read_pairs
 
 EQUAL_ACCURACY = 0.005  # an int8 variant counts as "equal accuracy" within half a point on SICK test
 
@@ -228,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
              if r["sick_test_accuracy"] >= ref["sick_test_accuracy"] - EQUAL_ACCURACY}
     fastest = max(equal, key=lambda k: equal[k]["pairs_per_s"])
     lines = [
-        "## NLI cross-encoder: CPU throughput (`scripts/bench_nli.py`)", "",
+        "## NLI cross-encoder: CPU throughput (`benchmarks/bench_nli.py`)", "",
         f"Machine: {machine_line(args.threads)}.  ",
         f"Model: `{base.name}`. {len(pairs):,} pairs (SICK test + detokenized SNLI test, "
         f"{np.mean(tokens):.0f} tokens per pair on average), batch {args.batch_size}, "

@@ -4,7 +4,7 @@ Reports, for embedding the whole sentence (``text``) versus the attribution-free
 the cosine of same-claim and different-claim pairs and their ROC-AUC, then whether each labelled pair
 ends up in one cluster under the cosine judge and the NLI judge. Run after changing thresholds:
 
-    python scripts/eval_seeds.py [--threshold 0.75] [--json docs/eval_seeds.json]
+    python -m benchmarks.eval_seeds [--threshold 0.75] [--json docs/eval_seeds.json]
 """
 
 from __future__ import annotations
@@ -17,14 +17,13 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from claimmatch.config import Settings
+from claimmatch.embed import EmbeddingCache, MiniLMEmbedder, embed_texts
+from claimmatch.ingest import load_documents
+from claimmatch.pipeline import Timer, make_judge, prepare_claims
+from claimmatch.store import build_faiss
 
-from claimmatch.config import Settings  # noqa: E402
-from claimmatch.embed import EmbeddingCache, MiniLMEmbedder, embed_texts  # noqa: E402
-from claimmatch.index import build_faiss  # noqa: E402
-from claimmatch.ingest import load_documents  # noqa: E402
-from claimmatch.pipeline import Timer, make_judge, prepare_claims  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def locate(claims: pl.DataFrame, doc_prefix: str, needle: str) -> int:

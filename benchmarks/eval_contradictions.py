@@ -8,7 +8,7 @@
 (b) On the seeds: every flagged pair of ``claimmatch run seeds/`` is matched against the hand labels in
     tests/data/seed_contradictions.json; precision is reported and unlabelled pairs are listed.
 
-    python scripts/eval_contradictions.py --data-dir ../shared/data --json docs/eval_contradictions.json
+    python -m benchmarks.eval_contradictions --data-dir ../shared/data --json docs/eval_contradictions.json
 """
 
 from __future__ import annotations
@@ -22,12 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.metrics import prf
+from benchmarks.results import emit
+from claimmatch.nli import predict_both_directions, read_pairs
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from benchlib import emit, prf  # noqa: E402
-
-from claimmatch.nli import predict_both_directions, read_pairs  # noqa: E402
 
 DEV = ["snli_dev", "sick_trial", "mnli_dev_matched"]
 TEST = ["snli_test", "sick_test", "mnli_dev_mismatched", "anli_dev_r1", "anli_dev_r2", "anli_dev_r3"]

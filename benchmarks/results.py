@@ -1,4 +1,4 @@
-"""Shared helpers for the benchmark and evaluation scripts: machine facts, peak memory, test vectors."""
+"""Machine facts, peak memory and the JSON writer shared by every evaluation and benchmark."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import json
 import os
 import platform
 import resource
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +13,6 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 
 def cpu_name() -> str:
@@ -46,36 +44,24 @@ def peak_rss_mib() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def prf(pred: np.ndarray, gold: np.ndarray) -> dict:
-    """Precision, recall and F1 of boolean predictions against boolean gold labels."""
-    tp = int((pred & gold).sum())
-    fp = int((pred & ~gold).sum())
-    fn = int((~pred & gold).sum())
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4)}
-
-
-def emit(data: dict, path: Path | None) -> None:
-    """Print the result as JSON, and write it to ``path`` too when one is given."""
+def emit(data: dict, path: Path | None = None) -> None:
+    """Print the result as JSON and, when ``path`` is given, write it there (temp file, then rename)."""
     text = json.dumps(data, indent=2, ensure_ascii=False)
     print(text)
     if path:
-        path.write_text(text + "\n", encoding="utf-8")
-
-
-def save(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(data, indent=2))
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(text + "\n", encoding="utf-8")
+        os.replace(tmp, path)
 
 
 def real_vectors(index_dir: Path) -> np.ndarray:
     """Live MiniLM claim vectors of an index built by bench_index_build.py (float16 memmap)."""
-    from claimmatch.indexing import open_index
+    from claimmatch.store import open_index
 
-    return open_index(str(index_dir)).vectors
+    with open_index(str(index_dir)) as snapshot:
+        return snapshot.vectors()
 
 
 def synthetic_blocks(seed_vectors: np.ndarray, n: int, block: int = 50_000, dup_fraction: float = 0.25,

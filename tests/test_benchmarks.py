@@ -1,0 +1,42 @@
+"""Every evaluation/benchmark module imports from a plain checkout and answers --help (no PYTHONPATH hacks)."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import numpy as np
+import pytest
+
+import benchmarks
+from benchmarks import metrics
+
+LIBRARY = {"metrics", "data", "results"}
+RUNNABLE = sorted(m.name for m in pkgutil.iter_modules(benchmarks.__path__) if m.name not in LIBRARY)
+
+
+@pytest.mark.parametrize("name", RUNNABLE)
+def test_module_runs_help(name: str, capsys) -> None:
+    module = importlib.import_module(f"benchmarks.{name}")
+    assert hasattr(module, "main"), f"benchmarks.{name} has no main()"
+    with pytest.raises(SystemExit) as exc:
+        module.main(["--help"])
+    assert exc.value.code == 0
+    assert "usage" in capsys.readouterr().out
+
+
+def test_reliability_table_counts_and_rates() -> None:
+    scores = np.array([0.1, 0.2, 0.55, 0.9, 0.95, 1.0])
+    labels = np.array([0, 0, 1, 1, 0, 1])
+    rows = metrics.reliability_table(scores, labels, [0.0, 0.5, 0.9, 1.0])
+    assert [r["n"] for r in rows] == [2, 1, 3]
+    assert rows[0]["positive_rate"] == 0.0 and rows[2]["positive_rate"] == pytest.approx(2 / 3, abs=1e-4)
+
+
+def test_multiclass_metrics_focus_class() -> None:
+    gold = np.array([0, 1, 2, 2, 1])
+    pred = np.array([0, 1, 2, 1, 1])
+    m = metrics.multiclass_metrics(gold, pred, ["e", "n", "c"], focus=2)
+    assert m["accuracy"] == pytest.approx(0.8)
+    assert m["c_vs_rest"] == {"precision": 1.0, "recall": 0.5, "f1": pytest.approx(0.6667, abs=1e-4)}
+    assert m["confusion"][2] == [0, 1, 1]
