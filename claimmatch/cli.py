@@ -25,6 +25,8 @@ app = typer.Typer(
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Settings file (default: ./claimmatch.toml).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+NLIEngineOpt = Annotated[str | None, typer.Option(
+    "--engine", help="Where NLI pairs are scored: local (in-process) or ray (address from $RAY_ADDRESS).")]
 
 
 def _version(value: bool) -> None:
@@ -85,6 +87,7 @@ def run_cli(
                                                 help="Also look for an outlet contradicting itself.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Treat unreadable or binary files as errors.")] = False,
     skip_bad_rows: Annotated[bool, typer.Option("--skip-bad-rows", help="Skip malformed JSONL/CSV rows instead of stopping.")] = False,
+    engine: NLIEngineOpt = None,
     quiet: QuietOpt = False,
     config: ConfigOpt = None,
 ) -> None:
@@ -97,7 +100,7 @@ def run_cli(
     settings = load_settings(config, {
         "threshold": threshold, "quiet": quiet or None, "strict": strict or None,
         "skip_bad_rows": skip_bad_rows or None, "use_nli": False if no_nli else None,
-        "within_outlet": within_outlet or None})
+        "within_outlet": within_outlet or None, "nli_engine": engine})
     result = run(inputs or [], out, settings, index=index, outlets=outlets)
     _report_written(result)
 
@@ -112,6 +115,7 @@ def contradictions_cli(
     within_outlet: Annotated[bool, typer.Option("--within-outlet", help="Also look for an outlet contradicting itself.")] = False,
     full: Annotated[bool, typer.Option("--full", help="Score every pair again instead of reusing the NLI scores "
                                                       "stored by the last run on this index.")] = False,
+    engine: NLIEngineOpt = None,
     quiet: QuietOpt = False,
     config: ConfigOpt = None,
 ) -> None:
@@ -126,7 +130,7 @@ def contradictions_cli(
 
     settings = load_settings(config, {
         "threshold": threshold, "contradiction_threshold": contradiction_threshold, "quiet": quiet or None,
-        "within_outlet": within_outlet or None, "use_nli": True})
+        "within_outlet": within_outlet or None, "use_nli": True, "nli_engine": engine})
     result = contradictions(index, out, settings, full=full)
     _report_written(result)
 
@@ -138,25 +142,36 @@ def nli_cli(
     hypothesis: Annotated[str | None, typer.Argument(help="Hypothesis sentence.", show_default=False)] = None,
     file: Annotated[Path | None, typer.Option("--file", help="JSONL of {premise, hypothesis} rows.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    engine: NLIEngineOpt = None,
+    quiet: QuietOpt = False,
     config: ConfigOpt = None,
 ) -> None:
     """Score premise/hypothesis pairs with the shipped NLI model (or the `nli_model` setting's folder).
 
+    Scores go through the NLI result cache, so a file scored before is answered from the cache.
+
     Examples: claimmatch nli "A man plays a guitar." "Nobody plays a guitar."
-              claimmatch nli --file pairs.jsonl
+              claimmatch nli --file pairs.jsonl --engine ray
     """
     from claimmatch import nli
+    from claimmatch.scoring import load_scorer
 
     if file is None and (premise is None or hypothesis is None):
         raise ClaimmatchError("give PREMISE and HYPOTHESIS, or --file pairs.jsonl")
-    model = nli.load_model(load_settings(config).nli_model or None)
+    settings = load_settings(config, {"quiet": quiet or None, "nli_engine": engine})
     if file is not None:
-        for row in nli.score_file(file, model):
-            typer.echo(json.dumps(row, ensure_ascii=False))
-        return
-    probs = model.predict([(premise, hypothesis)])[0]
-    scores = {label: round(float(p), 4) for label, p in zip(model.labels, probs, strict=True)}
-    label = model.labels[int(probs.argmax())]
+        nli.read_pairs(file)  # a bad row fails before the model loads
+    scorer = load_scorer(settings)
+    try:
+        if file is not None:
+            for row in nli.score_file(file, scorer, batch_size=settings.batch_size):
+                typer.echo(json.dumps(row, ensure_ascii=False))
+            return
+        probs = scorer.predict([(premise, hypothesis)])[0]
+    finally:
+        scorer.close()
+    scores = {label: round(float(p), 4) for label, p in zip(scorer.labels, probs, strict=True)}
+    label = scorer.labels[int(probs.argmax())]
     if as_json:
         typer.echo(json.dumps({"label": label, **scores}))
     else:
@@ -182,6 +197,7 @@ InputsArg = Annotated[list[Path] | None, typer.Argument(help="Article files or f
 def _update_cli(mode: str, inputs, index, outlets, index_type, engine, ray_address, chunk_docs, strict,
                 skip_bad_rows, quiet, config) -> None:
     from claimmatch.engines import get_engine
+    from claimmatch.parser import extractor_info
     from claimmatch.store import update_index
 
     settings = load_settings(config, {"quiet": quiet or None, "strict": strict or None,
@@ -189,7 +205,7 @@ def _update_cli(mode: str, inputs, index, outlets, index_type, engine, ray_addre
     eng = get_engine(engine, ray_address)
     try:
         rep = update_index(inputs or [], index, settings, mode=mode, engine=eng, outlets=outlets,
-                           index_type=index_type, chunk_docs=chunk_docs)
+                           index_type=index_type, chunk_docs=chunk_docs, extractor=extractor_info())
     finally:
         eng.close()
     m = rep.manifest

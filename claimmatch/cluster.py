@@ -14,7 +14,7 @@ import faiss
 import numpy as np
 import polars as pl
 
-from claimmatch.judge import Judgement, PairJudge
+from claimmatch.judge import Frame, Judgement, PairJudge
 from claimmatch.store.faiss_build import search
 
 
@@ -223,12 +223,30 @@ class ClusterResult:
     judgement: Judgement
 
 
+def _frames(claims: pl.DataFrame, rows: np.ndarray) -> dict[int, Frame] | None:
+    """Frames of the given claim rows (atomic claims); None for tables without frame columns."""
+    cols = ("predicate", "entities", "numbers", "dates", "negated")
+    if not all(c in claims.columns for c in cols) or len(rows) == 0:
+        return None
+    picked = claims.select(cols)[rows.tolist()]
+    return {int(r): Frame.of([row]) for r, row in zip(rows.tolist(), picked.iter_rows(named=True), strict=True)}
+
+
 def cluster_claims(claims: pl.DataFrame, vectors: np.ndarray, index: faiss.Index, judge: PairJudge,
-                   k: int = 10, text_column: str = "core") -> ClusterResult:
+                   k: int = 10, text_column: str = "text") -> ClusterResult:
     """The whole clustering stage for claims whose row i matches ``vectors[i]`` and FAISS id i."""
     cand = retrieve_pairs(index, vectors, k, judge.min_similarity)
     texts = claims[text_column].to_list()
-    verdict = judge.judge([texts[i] for i in cand.i], [texts[j] for j in cand.j], cand.sim)
+    frames = None
+    if getattr(judge, "uses_frames", False) and text_column == "text":
+        frames = _frames(claims, np.unique(np.concatenate([cand.i, cand.j])))
+    fa = [frames[i] for i in cand.i] if frames else None
+    fb = [frames[j] for j in cand.j] if frames else None
+    unscored = None
+    if getattr(judge, "uses_frames", False) and "doc_id" in claims.columns:
+        docs = claims["doc_id"].to_numpy()
+        unscored = docs[cand.i] == docs[cand.j]  # clauses of one document: cosine and frames suffice
+    verdict = judge.judge([texts[i] for i in cand.i], [texts[j] for j in cand.j], cand.sim, fa, fb, unscored)
     labels = group(vectors, cand, verdict, judge.threshold)
     with_ids, clusters = summarize(claims, vectors, labels)
     return ClusterResult(with_ids, clusters, cand, verdict)

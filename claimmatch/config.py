@@ -13,6 +13,9 @@ from claimmatch.nli_rules import RULES
 
 CONFIG_FILE = "claimmatch.toml"
 ENV_PREFIX = "CLAIMMATCH_"
+# Inference paths for the NLI cross-encoder (claimmatch/nli.py), measured in docs/BENCHMARKS.md.
+NLI_PRECISIONS = ("fp32", "bf16", "int8", "onnx", "onnx-int8")
+NLI_ENGINES = ("local", "ray")
 
 
 def default_cache_dir() -> str:
@@ -30,8 +33,8 @@ class Settings:
     candidate_threshold: float = 0.45
     # Neighbours retrieved per claim from FAISS.
     neighbors: int = 10
-    # Embed the attribution-free proposition ("core") rather than the whole sentence.
-    embed_field: str = "core"
+    # Embed the atomic proposition without its attribution frame ("text"), or the whole "sentence".
+    embed_field: str = "text"
     batch_size: int = 64
     # IVF lists searched per query on a stored index (0: the index's own, tuned for clustering);
     # raise it for search recall (docs/BENCHMARKS.md, "Index type by size").
@@ -42,6 +45,12 @@ class Settings:
     use_nli: bool = True
     # Folder of another NLI model saved by scripts/train_nli.py; empty means the shipped model.
     nli_model: str = ""
+    # NLI inference path (one of NLI_PRECISIONS); see docs/BENCHMARKS.md, "NLI inference variants".
+    nli_precision: str = "bf16"
+    # Where NLI pairs are scored: in this process ("local") or on Ray workers ("ray", address from RAY_ADDRESS).
+    nli_engine: str = "local"
+    # Pairs per scoring block: the unit of progress, cache writes and Ray tasks.
+    nli_block_size: int = 2048
     contradiction_threshold: float = 0.80
     # How the two NLI directions make one p(contradiction): min, mean, max or forward
     # (claimmatch/nli_rules.py); min was the most precise on SICK (docs/NLI_MODEL.md).
@@ -50,6 +59,9 @@ class Settings:
     # agent or patient) that at most this many claims name; below 2, off. See docs/EVALUATION.md.
     subject_key_max_claims: int = 20
     entailment_threshold: float = 0.50
+    # Same-claim judge, borderline band: frames agree (shared predicate or mention, same polarity) and the mean
+    # entailment of both directions reaches this. Calibrated by benchmarks/same_claim.py (docs/EVALUATION.md).
+    frame_entailment_threshold: float = 0.65
     within_outlet: bool = False
     # Who-did-it conflicts (claimmatch/contradict/who_did_it.py): the same act (same predicate lemma, or
     # predicate words at least predicate_threshold similar) on the same target (patients at least
@@ -123,7 +135,8 @@ def load_settings(config_path: Path | None = None, overrides: dict[str, Any] | N
 
 def _validate(s: Settings) -> None:
     for name in ("threshold", "candidate_threshold", "contradiction_threshold", "entailment_threshold",
-                 "predicate_threshold", "target_threshold", "agent_threshold", "who_subject_threshold"):
+                 "frame_entailment_threshold", "predicate_threshold", "target_threshold", "agent_threshold",
+                 "who_subject_threshold"):
         value = getattr(s, name)
         if not -1.0 <= value <= 1.0:
             raise ClaimmatchError(f"setting '{name}' must lie between -1 and 1, got {value}")
@@ -139,5 +152,12 @@ def _validate(s: Settings) -> None:
     if s.contradiction_rule not in RULES:
         raise ClaimmatchError(f"setting 'contradiction_rule' must be one of {', '.join(RULES)}, "
                               f"got {s.contradiction_rule!r}")
-    if s.embed_field not in {"core", "text"}:
-        raise ClaimmatchError(f"setting 'embed_field' must be 'core' or 'text', got {s.embed_field!r}")
+    if s.nli_precision not in NLI_PRECISIONS:
+        raise ClaimmatchError(
+            f"setting 'nli_precision' must be one of {', '.join(NLI_PRECISIONS)}, got {s.nli_precision!r}")
+    if s.nli_engine not in NLI_ENGINES:
+        raise ClaimmatchError(f"setting 'nli_engine' must be one of {', '.join(NLI_ENGINES)}, got {s.nli_engine!r}")
+    if s.nli_block_size < 1:
+        raise ClaimmatchError(f"setting 'nli_block_size' must be at least 1, got {s.nli_block_size}")
+    if s.embed_field not in {"text", "sentence"}:
+        raise ClaimmatchError(f"setting 'embed_field' must be 'text' or 'sentence', got {s.embed_field!r}")

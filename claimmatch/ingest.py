@@ -1,5 +1,8 @@
 """Read articles from folders of .txt/.md files and from JSONL, CSV and Parquet tables.
 
+A table row needs its text in a ``text`` or ``claim`` column (a table of one claim per row works as input);
+``id`` is optional: without one, a row is named ``<file stem>:<row number>``.
+
 Documents stream out of :func:`iter_documents` one at a time so large corpora never sit in memory
 whole; :func:`load_documents` is the list form for small runs.
 """
@@ -22,6 +25,7 @@ TEXT_SUFFIXES = {".txt", ".md"}
 TABLE_SUFFIXES = {".jsonl", ".csv", ".parquet"}
 SUFFIXES = TEXT_SUFFIXES | TABLE_SUFFIXES
 OPTIONAL_COLUMNS = ("title", "outlet", "url", "published")
+TEXT_COLUMNS = ("text", "claim")  # the first present is the document text
 
 
 def _warn(report: IngestReport, message: str) -> None:
@@ -116,14 +120,15 @@ def _text_document(path: Path, text: str) -> Document | None:
     return Document(doc_id=path.stem, text=text, title=title, source=str(path))
 
 
-def _row_document(row: dict, path: Path, where: str) -> Document:
-    doc_id, text = row.get("id"), row.get("text")
+def _row_document(row: dict, path: Path, where: str, row_no: int) -> Document:
+    column = next((c for c in TEXT_COLUMNS if c in row), "text")
+    doc_id, text = row.get("id", f"{path.stem}:{row_no}"), row.get(column)
     if doc_id is None or str(doc_id).strip() == "":
-        raise InputError(f"{where}: row has no 'id'; every row needs 'id' and 'text'")
+        raise InputError(f"{where}: row has an empty 'id'; give every row an id, or leave the column out")
     if text is None:
-        raise InputError(f"{where}: row has no 'text'; every row needs 'id' and 'text'")
+        raise InputError(f"{where}: row has no 'text' (or 'claim'); every row needs one")
     if not isinstance(text, str):
-        raise InputError(f"{where}: 'text' must be a string")
+        raise InputError(f"{where}: '{column}' must be a string")
     extra = {k: (None if row.get(k) in (None, "") else str(row[k])) for k in OPTIONAL_COLUMNS}
     title = extra["title"] or guess_title(text)
     return Document(doc_id=str(doc_id).strip(), text=text, title=title, outlet=extra["outlet"] or "",
@@ -148,7 +153,7 @@ def _iter_jsonl(path: Path, report: IngestReport, skip_bad_rows: bool) -> Iterat
                 row = json.loads(raw.decode("utf-8", errors="replace"))
                 if not isinstance(row, dict):
                     raise InputError(f"{where}: expected a JSON object per line")
-                yield _row_document(row, path, where)
+                yield _row_document(row, path, where, lineno)
             except (json.JSONDecodeError, InputError) as exc:
                 msg = str(exc) if isinstance(exc, InputError) else f"{where}: malformed JSON ({exc.msg})"
                 _bad_row(report, where, msg, skip_bad_rows)
@@ -157,10 +162,8 @@ def _iter_jsonl(path: Path, report: IngestReport, skip_bad_rows: bool) -> Iterat
 def _iter_csv(path: Path, report: IngestReport, skip_bad_rows: bool) -> Iterator[Document]:
     with path.open(encoding="utf-8", errors="replace", newline="") as fh:
         reader = csv.DictReader(fh)
-        missing = {"id", "text"} - set(reader.fieldnames or [])
-        if missing:
-            raise InputError(f"{path}:1: missing column(s) {', '.join(sorted(missing))}; "
-                             "a table needs 'id' and 'text'")
+        if not set(TEXT_COLUMNS) & set(reader.fieldnames or []):
+            raise InputError(f"{path}:1: no 'text' or 'claim' column; a table needs one (and optionally 'id')")
         while True:
             try:
                 row = next(reader)
@@ -175,7 +178,7 @@ def _iter_csv(path: Path, report: IngestReport, skip_bad_rows: bool) -> Iterator
                 _bad_row(report, where, f"{where}: wrong number of fields", skip_bad_rows)
                 continue
             try:
-                yield _row_document(row, path, where)
+                yield _row_document(row, path, where, reader.line_num)
             except InputError as exc:
                 _bad_row(report, where, str(exc), skip_bad_rows)
 
@@ -188,17 +191,17 @@ def _iter_parquet(path: Path, report: IngestReport, skip_bad_rows: bool) -> Iter
     except Exception as exc:  # pyarrow raises several types for a broken file
         raise InputError(f"{path}: not a readable Parquet file ({exc})") from None
     names = set(pf.schema_arrow.names)
-    missing = {"id", "text"} - names
-    if missing:
-        raise InputError(f"{path}: missing column(s) {', '.join(sorted(missing))}; a table needs 'id' and 'text'")
-    cols = ["id", "text", *[c for c in OPTIONAL_COLUMNS if c in names]]
+    text_cols = [c for c in TEXT_COLUMNS if c in names][:1]
+    if not text_cols:
+        raise InputError(f"{path}: no 'text' or 'claim' column; a table needs one (and optionally 'id')")
+    cols = [*(["id"] if "id" in names else []), *text_cols, *[c for c in OPTIONAL_COLUMNS if c in names]]
     row_no = 0
     for batch in pf.iter_batches(batch_size=2048, columns=cols):
         for row in batch.to_pylist():
             row_no += 1
             where = f"{path}: row {row_no}"
             try:
-                yield _row_document(row, path, where)
+                yield _row_document(row, path, where, row_no)
             except InputError as exc:
                 _bad_row(report, where, str(exc), skip_bad_rows)
 

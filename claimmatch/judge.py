@@ -16,6 +16,44 @@ import numpy as np
 
 from claimmatch.nli_rules import contradiction_score, entailment_score
 
+# Predicates too light to show two claims state the same act.
+LIGHT_PREDICATES = frozenset({"be", "have", "do", "say", "’s", "'s", "get", "go", "make", "seem", "appear"})
+
+
+@dataclass(frozen=True)
+class Frame:
+    """What the same-claim rule compares besides text: predicate lemmas, entities, numbers, dates, polarity."""
+
+    predicates: frozenset[str] = frozenset()
+    entities: frozenset[str] = frozenset()  # lowercased
+    numbers: frozenset[str] = frozenset()
+    dates: frozenset[str] = frozenset()
+    negated: bool = False
+
+    @classmethod
+    def of(cls, rows: Sequence[dict]) -> Frame:
+        """The frame of one claim row, or the union over a sentence's claims (negated if its first is)."""
+
+        def values(key: str) -> frozenset[str]:
+            return frozenset(v.lower() for r in rows for v in (r.get(key) or []))
+
+        preds = frozenset(r["predicate"] for r in rows if r.get("predicate")) - LIGHT_PREDICATES
+        return cls(preds, values("entities"), values("numbers"), values("dates"),
+                   bool(rows and rows[0].get("negated")))
+
+
+def frame_relation(a: Frame, b: Frame) -> tuple[bool, bool]:
+    """(agree, clash) of two claims' frames.
+
+    agree: a shared predicate (not a light verb) or a shared entity, the same polarity, and no conflicting
+    numbers or dates (both give some, none shared). A shared date alone is not agreement: "talks begin on
+    Wednesday" and "elections are held on Wednesday" are different claims. clash: opposite polarity.
+    """
+    clash = a.negated != b.negated
+    conflict = any(x and y and not x & y for x, y in ((a.numbers, b.numbers), (a.dates, b.dates)))
+    shared = bool(a.predicates & b.predicates or a.entities & b.entities)
+    return (shared and not clash and not conflict), clash
+
 
 @dataclass
 class Judgement:
@@ -31,60 +69,105 @@ class PairJudge(Protocol):
     threshold: float  # duplicate threshold on link_sim
     min_similarity: float  # retrieve candidate pairs down to this cosine
 
-    def judge(self, texts_a: Sequence[str], texts_b: Sequence[str], sims: np.ndarray) -> Judgement: ...
+    uses_frames: bool  # wants frames of atomic claims (claimmatch/cluster.py passes them)
+
+    def judge(self, texts_a: Sequence[str], texts_b: Sequence[str], sims: np.ndarray,
+              frames_a: Sequence[Frame] | None = None, frames_b: Sequence[Frame] | None = None,
+              unscored: np.ndarray | None = None) -> Judgement: ...
 
 
 class CosineJudge:
     """Same claim iff cosine ≥ threshold. Fast, but blind to negation and opposing claims."""
 
     name = "cosine"
+    uses_frames = False
 
     def __init__(self, threshold: float) -> None:
         self.threshold = threshold
         self.min_similarity = threshold
 
-    def judge(self, texts_a: Sequence[str], texts_b: Sequence[str], sims: np.ndarray) -> Judgement:
+    def judge(self, texts_a: Sequence[str], texts_b: Sequence[str], sims: np.ndarray,
+              frames_a: Sequence[Frame] | None = None, frames_b: Sequence[Frame] | None = None,
+              unscored: np.ndarray | None = None) -> Judgement:
         sims = np.asarray(sims, dtype=np.float32)
         return Judgement(same=sims >= self.threshold, link_sim=sims, veto=np.zeros(len(sims), dtype=bool))
 
 
 class NLIJudge:
-    """Cosine plus NLI in both directions.
+    """Cosine plus NLI in both directions plus, for atomic claims, their frames.
 
-    A pair the model calls a contradiction (either direction) is vetoed, whatever its cosine. A pair above
-    the duplicate threshold is the same claim unless vetoed. A borderline pair (candidate ≤ cosine <
-    threshold) is the same claim only when entailment holds in both directions; it then links at the
-    threshold, so average-link grouping treats it as just similar enough.
+    A pair the model calls a contradiction (both directions) is vetoed, whatever its cosine. A pair above
+    the duplicate threshold is the same claim unless vetoed or of opposite polarity (one claim negated,
+    the other not: "are not members of Nusra" / "were affiliated with Nusra"). A borderline pair
+    (candidate ≤ cosine < threshold) is the same claim when entailment holds in both directions
+    (``entailment_threshold`` on the weaker one), or when the frames agree (a shared predicate or
+    mention, same polarity, no conflicting numbers) and the mean entailment of the two directions reaches
+    ``frame_entailment_threshold``. Short atomic claims are where NLI is reliable; frames keep it from
+    joining two claims about different things. A joined borderline pair links at the threshold, so
+    average-link grouping treats it as just similar enough. Thresholds: claimmatch/config.py.
     """
 
     name = "nli"
+    uses_frames = True
 
     def __init__(self, model, threshold: float, candidate_threshold: float, contradiction_threshold: float,
-                 entailment_threshold: float, batch_size: int = 64) -> None:
+                 entailment_threshold: float, batch_size: int = 64,
+                 frame_entailment_threshold: float | None = None) -> None:
         self.model = model
         self.threshold = threshold
         self.min_similarity = candidate_threshold
         self.contradiction_threshold = contradiction_threshold
         self.entailment_threshold = entailment_threshold
+        self.frame_entailment_threshold = frame_entailment_threshold
         self.batch_size = batch_size
         self.seconds = 0.0  # time spent in the model, for pairs/s in run.json
+        self.pairs_scored = 0  # model calls (both directions count)
 
-    def judge(self, texts_a: Sequence[str], texts_b: Sequence[str], sims: np.ndarray) -> Judgement:
+    def judge(self, texts_a: Sequence[str], texts_b: Sequence[str], sims: np.ndarray,
+              frames_a: Sequence[Frame] | None = None, frames_b: Sequence[Frame] | None = None,
+              unscored: np.ndarray | None = None) -> Judgement:
+        """``unscored``: pairs the model need not see (two clauses of one document); they get neutral
+        probabilities, so only their cosine and frames decide."""
         sims = np.asarray(sims, dtype=np.float32)
         n = len(sims)
         if n == 0:
             empty = np.zeros(0, dtype=bool)
             none = np.zeros((0, 3), np.float32)
             return Judgement(empty, sims, empty, none, none)
-        pairs = list(zip(texts_a, texts_b, strict=True))
-        start = time.perf_counter()
-        probs = self.model.predict(pairs + [(b, a) for a, b in pairs], batch_size=self.batch_size)
-        self.seconds += time.perf_counter() - start
-        ab, ba = probs[:n], probs[n:]
-        p_ent = entailment_score(ab, ba)
-        veto = contradiction_score(ab, ba) >= self.contradiction_threshold
-        entailed = p_ent >= self.entailment_threshold
-        same = ~veto & ((sims >= self.threshold) | entailed)
+        scored = np.flatnonzero(~unscored) if unscored is not None else np.arange(n)
+        pairs = [(texts_a[k], texts_b[k]) for k in scored]
+        ab = np.tile(np.array([0.0, 1.0, 0.0], np.float32), (n, 1))
+        ba = ab.copy()
+        if len(pairs):
+            start = time.perf_counter()
+            probs = self.model.predict(pairs + [(b, a) for a, b in pairs], batch_size=self.batch_size)
+            self.seconds += time.perf_counter() - start
+            self.pairs_scored += 2 * len(pairs)
+            ab[scored], ba[scored] = probs[:len(pairs)], probs[len(pairs):]
+        if frames_a is not None and frames_b is not None:
+            rel = [frame_relation(fa, fb) for fa, fb in zip(frames_a, frames_b, strict=True)]
+            agree = np.array([r[0] for r in rel], dtype=bool)
+            clash = np.array([r[1] for r in rel], dtype=bool)
+        else:
+            agree = clash = np.zeros(n, dtype=bool)
+        same, veto = decide(sims, ab, ba, agree, clash, self.threshold, self.contradiction_threshold,
+                            self.entailment_threshold, self.frame_entailment_threshold)
         link = np.where(same & (sims < self.threshold), np.float32(self.threshold), sims)
         return Judgement(same=same, link_sim=link.astype(np.float32), veto=veto, nli_ab=ab, nli_ba=ba)
+
+
+def decide(sims: np.ndarray, ab: np.ndarray, ba: np.ndarray, agree: np.ndarray, clash: np.ndarray,
+           threshold: float, contradiction_threshold: float, entailment_threshold: float,
+           frame_entailment_threshold: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """The same-claim rule of :class:`NLIJudge` on precomputed scores: (same, veto) per pair.
+
+    A pure function so benchmarks/same_claim.py can calibrate the thresholds without rescoring pairs.
+    """
+    veto = contradiction_score(ab, ba) >= contradiction_threshold
+    both_ways = entailment_score(ab, ba) >= entailment_threshold
+    framed = np.zeros(len(sims), dtype=bool)
+    if frame_entailment_threshold is not None:
+        framed = agree & ((ab[:, 0] + ba[:, 0]) / 2 >= frame_entailment_threshold)
+    same = ~veto & (((sims >= threshold) & ~clash) | both_ways | framed)
+    return same, veto
 

@@ -2,29 +2,40 @@
 
 The weights ship with the package (``claimmatch/models/nli/``, fp16 safetensors written by
 ``scripts/train_nli.py``) and are loaded offline; inference runs in float32 because fp16 matmuls are
-slow on CPU. See ``docs/NLI_MODEL.md`` for how the model was trained and how well it does.
+slow on CPU. Faster variants of the same weights (int8, bf16, ONNX Runtime) are chosen by
+``precision`` (``Settings.nli_precision``; measured in ``docs/BENCHMARKS.md``). See
+``docs/NLI_MODEL.md`` for how the model was trained and how well it does.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
+import logging
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from claimmatch.config import NLI_PRECISIONS, default_cache_dir
 from claimmatch.errors import ClaimmatchError, InputError
 from claimmatch.progress import no_weight_loading_bar
+
+log = logging.getLogger(__name__)
 
 LABELS = ("entailment", "neutral", "contradiction")
 MODEL_DIR = Path(__file__).parent / "models" / "nli"
 WEIGHTS_FILE = "model.safetensors"
 MAX_LENGTH = 256
 NAME_PREFIX = "claimmatch-nli-minilm-l6"
+# A batch costs about pairs × tokens² (attention), so long pairs go in smaller batches: 64 pairs of 128
+# tokens is the largest batch; 256-token pairs go 16 at a time (a 64 × 256 batch cost ~0.7 GB more RSS).
+MAX_BATCH_COST = 64 * 128 * 128
 
-_CACHE: dict[tuple[str, str, int, int], NLIModel] = {}
+_CACHE: dict[tuple, NLIModel] = {}
 
 
 class NLIModel:
@@ -33,30 +44,44 @@ class NLIModel:
     labels = LABELS
 
     def __init__(self, model: Any, tokenizer: Any, path: Path, weights_sha256: str, device: str = "cpu",
-                 max_length: int = MAX_LENGTH) -> None:
+                 max_length: int = MAX_LENGTH, precision: str = "fp32",
+                 max_batch_cost: int = MAX_BATCH_COST) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.path = path
         self.weights_sha256 = weights_sha256
         self.device = device
         self.max_length = max_length
+        self.precision = precision
+        self.max_batch_cost = max_batch_cost
 
     @property
     def name(self) -> str:
-        """Names the exact weights, so cached scores from another model are never mixed in."""
-        return f"{NAME_PREFIX}-{self.weights_sha256[:12]}"
+        """Names the exact weights and precision, so cached scores from another variant are never mixed in."""
+        base = f"{NAME_PREFIX}-{self.weights_sha256[:12]}"
+        return base if self.precision == "fp32" else f"{base}-{self.precision}"
 
     def __repr__(self) -> str:
-        return f"NLIModel(name={self.name!r}, path={str(self.path)!r}, device={self.device!r})"
+        return f"{type(self).__name__}(name={self.name!r}, path={str(self.path)!r}, device={self.device!r})"
+
+    def _logits(self, input_ids: np.ndarray, mask: np.ndarray, token_types: np.ndarray | None) -> np.ndarray:
+        """Logits (b, 3) for one padded batch; ONNX Runtime variants override this."""
+        import torch
+
+        inputs = {"input_ids": torch.from_numpy(input_ids), "attention_mask": torch.from_numpy(mask)}
+        if token_types is not None:
+            inputs["token_type_ids"] = torch.from_numpy(token_types)
+        inputs = {k: v.to(self.device) for k, v in inputs.items()}
+        with torch.inference_mode():
+            return self.model(**inputs).logits.float().cpu().numpy()
 
     def predict(self, pairs: Sequence[tuple[str, str]], batch_size: int = 64) -> np.ndarray:
         """Probabilities (n, 3) for (premise, hypothesis) pairs, rows in input order.
 
         Pairs are tokenized once, sorted by token length and padded per batch, so a batch of short
-        claims is not padded to the length of one long sentence elsewhere in the input.
+        claims is not padded to the length of one long sentence elsewhere in the input; a batch of long
+        pairs holds fewer of them (``max_batch_cost`` bounds pairs × tokens²), so memory stays bounded.
         """
-        import torch
-
         n = len(pairs)
         out = np.zeros((n, len(LABELS)), dtype=np.float32)
         if n == 0:
@@ -73,39 +98,86 @@ class NLIModel:
         lengths = np.fromiter((len(x) for x in ids), dtype=np.int64, count=n)
         order = np.argsort(-lengths, kind="stable")  # longest first: a memory problem shows at once
         pad_id = self.tokenizer.pad_token_id or 0
-        with torch.inference_mode():
-            for start in range(0, n, batch_size):
-                idx = order[start:start + batch_size]
-                width = int(lengths[idx].max())
-                input_ids = np.full((len(idx), width), pad_id, dtype=np.int64)
-                mask = np.zeros((len(idx), width), dtype=np.int64)
-                token_types = np.zeros((len(idx), width), dtype=np.int64)
-                for row, i in enumerate(idx):
-                    k = int(lengths[i])
-                    input_ids[row, :k] = ids[i]
-                    mask[row, :k] = 1
-                    if types is not None:
-                        token_types[row, :k] = types[i]
-                inputs = {"input_ids": torch.from_numpy(input_ids), "attention_mask": torch.from_numpy(mask)}
-                if types is not None:
-                    inputs["token_type_ids"] = torch.from_numpy(token_types)
-                inputs = {k: v.to(self.device) for k, v in inputs.items()}
-                logits = self.model(**inputs).logits.float()
-                out[idx] = torch.softmax(logits, dim=-1).cpu().numpy()
+        start = 0
+        while start < n:
+            width = int(lengths[order[start]])
+            size = max(1, min(batch_size, self.max_batch_cost // max(1, width * width)))
+            idx = order[start:start + size]
+            start += len(idx)
+            input_ids = np.full((len(idx), width), pad_id, dtype=np.int64)
+            mask = np.zeros((len(idx), width), dtype=np.int64)
+            token_types = np.zeros((len(idx), width), dtype=np.int64) if types is not None else None
+            for row, i in enumerate(idx):
+                k = int(lengths[i])
+                input_ids[row, :k] = ids[i]
+                mask[row, :k] = 1
+                if token_types is not None:
+                    token_types[row, :k] = types[i]
+            out[idx] = _softmax(self._logits(input_ids, mask, token_types))
         return out
 
 
-def load_model(path: str | Path | None = None, *, device: str = "cpu",
-               threads: int | None = None) -> NLIModel:
-    """Load the shipped (or a given) model folder offline; cached per folder and weights file.
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits.astype(np.float32) - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
 
+
+def load_model(path: str | Path | None = None, *, device: str = "cpu", threads: int | None = None,
+               precision: str = "fp32", cache_dir: str | Path | None = None) -> NLIModel:
+    """Load the shipped (or a given) model folder offline; cached per folder, weights file and precision.
+
+    ``precision`` picks the inference path for the same weights: ``fp32`` (torch), ``bf16`` (torch),
+    ``int8`` (torch dynamic quantisation of the Linear layers), ``onnx`` and ``onnx-int8`` (ONNX Runtime,
+    exported once into ``cache_dir``, see :mod:`claimmatch.nli_onnx`).
     A missing folder or an unreadable weight file is a user-fixable installation problem, so it is
     raised as :class:`ClaimmatchError` naming the path rather than as a transformers traceback.
     """
     import torch
 
+    if precision not in NLI_PRECISIONS:
+        raise ClaimmatchError(f"unknown NLI precision {precision!r}; use one of {', '.join(NLI_PRECISIONS)}")
     if threads:
         torch.set_num_threads(threads)
+    base = _load_fp32(path, device)
+    if precision == "fp32":
+        return base
+    key = (str(base.path.resolve()), device, base.weights_sha256, precision, str(cache_dir or ""))
+    if key not in _CACHE:
+        _CACHE[key] = _variant(base, precision, Path(cache_dir) if cache_dir else Path(default_cache_dir()))
+    return _CACHE[key]
+
+
+def _variant(base: NLIModel, precision: str, cache_dir: Path) -> NLIModel:
+    import torch
+
+    if precision == "int8":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch's deprecation notice for quantized tensors: noise on every run
+            model = torch.ao.quantization.quantize_dynamic(copy.deepcopy(base.model), {torch.nn.Linear},
+                                                           dtype=torch.qint8)
+        return NLIModel(model, base.tokenizer, base.path, base.weights_sha256, base.device, precision="int8")
+    if precision == "bf16":
+        if not cpu_has_bf16():
+            log.warning("this CPU has no bf16 instructions (AVX512-BF16/AMX), where bf16 is slower than fp32; "
+                        "scoring NLI in fp32 (set nli_precision to silence this)")
+            return base
+        model = copy.deepcopy(base.model).to(torch.bfloat16)
+        return NLIModel(model, base.tokenizer, base.path, base.weights_sha256, base.device, precision="bf16")
+    from claimmatch.nli_onnx import load_onnx
+
+    return load_onnx(base, cache_dir, quantized=precision == "onnx-int8")
+
+
+def cpu_has_bf16() -> bool:
+    """Whether this CPU computes bf16 natively (measured 3× fp32 with AMX); without it bf16 is emulated, slow."""
+    import torch
+
+    checks = [getattr(torch.cpu, name, None) for name in ("_is_amx_tile_supported", "_is_avx512_bf16_supported")]
+    return any(check() for check in checks if check is not None)
+
+
+def _weights_file(path: str | Path | None) -> tuple[Path, Path]:
     folder = Path(path) if path is not None else MODEL_DIR
     if not folder.is_dir():
         raise ClaimmatchError(
@@ -116,8 +188,56 @@ def load_model(path: str | Path | None = None, *, device: str = "cpu",
         raise ClaimmatchError(
             f"NLI weight file {weights} is missing; reinstall claimmatch or re-export the model with "
             "scripts/train_nli.py --out")
+    return folder, weights
+
+
+class LazyNLIModel:
+    """The model :func:`load_model` would give, loaded at the first ``predict``.
+
+    Its ``name`` (weights hash and precision) is known without loading, so a run whose pairs all come from
+    the result cache never pays the model load (tens of seconds on a busy machine).
+    """
+
+    labels = LABELS
+
+    def __init__(self, path: str | Path | None = None, *, precision: str = "fp32",
+                 cache_dir: str | Path | None = None) -> None:
+        if precision not in NLI_PRECISIONS:
+            raise ClaimmatchError(f"unknown NLI precision {precision!r}; use one of {', '.join(NLI_PRECISIONS)}")
+        folder, weights = _weights_file(path)
+        self.path = folder
+        self.cache_dir = cache_dir
+        self.weights_sha256 = file_sha256(weights)
+        if precision == "bf16" and not cpu_has_bf16():
+            precision = "fp32"  # what load_model will give (it warns when it loads)
+        self.precision = precision
+        base = f"{NAME_PREFIX}-{self.weights_sha256[:12]}"
+        self.name = base if precision == "fp32" else f"{base}-{precision}"
+        self._model: NLIModel | None = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def load(self) -> NLIModel:
+        if self._model is None:
+            model = load_model(self.path, precision=self.precision, cache_dir=self.cache_dir)
+            if model.name != self.name:
+                raise ClaimmatchError(f"NLI weights in {self.path} changed during the run ({self.name} became "
+                                      f"{model.name}); run again")
+            self._model = model
+        return self._model
+
+    def predict(self, pairs: Sequence[tuple[str, str]], batch_size: int = 64) -> np.ndarray:
+        return self.load().predict(pairs, batch_size=batch_size)
+
+
+def _load_fp32(path: str | Path | None, device: str) -> NLIModel:
+    import torch
+
+    folder, weights = _weights_file(path)
     stat = weights.stat()
-    key = (str(folder.resolve()), device, stat.st_mtime_ns, stat.st_size)
+    key = (str(folder.resolve()), device, stat.st_mtime_ns, stat.st_size, "fp32")
     if key in _CACHE:
         return _CACHE[key]
 

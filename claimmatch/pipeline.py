@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import logging
 import platform
 import time
 from collections.abc import Callable
@@ -16,18 +17,18 @@ import numpy as np
 import polars as pl
 
 from claimmatch import __version__
-from claimmatch.claims import extract_claims
-from claimmatch.clean import clean_documents
 from claimmatch.cluster import ClusterResult, cluster_claims
 from claimmatch.config import Settings
 from claimmatch.contradict import Contradictions, find_contradictions
 from claimmatch.contradict import store as contradiction_store
 from claimmatch.contradict.legacy_frames import add_frames
-from claimmatch.embed import Embedder, EmbeddingCache, MiniLMEmbedder, embed_texts
+from claimmatch.embed import Embedder, MiniLMEmbedder
 from claimmatch.errors import InputError
 from claimmatch.ingest import load_documents
 from claimmatch.judge import CosineJudge, NLIJudge, PairJudge
-from claimmatch.records import Document, IngestReport
+from claimmatch.parser import extractor_info
+from claimmatch.prepare import prepare
+from claimmatch.records import CLAIM_COLUMNS, IngestReport
 from claimmatch.report import (
     commit_outputs,
     json_writer,
@@ -36,10 +37,14 @@ from claimmatch.report import (
     render_contradictions_md,
     text_writer,
 )
+from claimmatch.scoring import scorer_counters
 from claimmatch.store import build_faiss, index_path, open_index, save_index
 
-CLAIM_OUTPUT_COLUMNS = ["claim_id", "doc_id", "outlet", "title", "url", "text", "char_start", "char_end",
-                        "speaker", "quoted", "core", "sent_index", "cluster_id"]
+log = logging.getLogger(__name__)
+
+CLAIM_OUTPUT_COLUMNS = [*CLAIM_COLUMNS, "cluster_id"]
+# run.json names at most this many documents without claims (the count is always exact).
+MAX_NAMED = 1000
 
 
 @dataclass
@@ -68,20 +73,6 @@ def default_embedder(settings: Settings) -> Embedder:
     return MiniLMEmbedder(batch_size=settings.batch_size)
 
 
-def embed_claims(claims: pl.DataFrame, embedder: Embedder, settings: Settings, stats: dict) -> np.ndarray:
-    """Vectors for the configured field, rounded through float16 exactly as an index stores them.
-
-    The rounding makes a run and a later command on its saved index see identical similarities.
-    """
-    cache = EmbeddingCache(settings.resolved_cache_dir())
-    try:
-        vecs = embed_texts(claims[settings.embed_field].to_list(), embedder, cache, settings.batch_size,
-                           settings.quiet, stats)
-    finally:
-        cache.close()
-    return vecs.astype(np.float16).astype(np.float32)
-
-
 def versions() -> dict[str, str]:
     """Installed versions, read from package metadata: importing torch just to print it costs ~0.5 GB."""
     from importlib.metadata import PackageNotFoundError, version
@@ -98,27 +89,21 @@ def versions() -> dict[str, str]:
             "faiss": faiss.__version__, "torch": v("torch"), "sentence_transformers": v("sentence-transformers")}
 
 
-def prepare_claims(docs: list[Document], timer: Timer) -> tuple[list[Document], pl.DataFrame]:
-    with timer.stage("clean"):
-        cleaned = clean_documents(docs)
-    with timer.stage("claims"):
-        claims = extract_claims(cleaned)
-    return cleaned, claims
-
-
 def make_judge(settings: Settings, nli_model=None) -> PairJudge:
     if nli_model is None:
         return CosineJudge(settings.threshold)
     return NLIJudge(nli_model, settings.threshold, settings.candidate_threshold,
-                    settings.contradiction_threshold, settings.entailment_threshold, settings.batch_size)
+                    settings.contradiction_threshold, settings.entailment_threshold, settings.batch_size,
+                    settings.frame_entailment_threshold)
 
 
 def load_nli(settings: Settings):
+    """The NLI model behind a PairScorer: memo, result cache, blocks with progress, local or Ray engine."""
     if not settings.use_nli:
         return None
-    from claimmatch.nli import load_model
+    from claimmatch.scoring import load_scorer
 
-    return load_model(settings.nli_model or None)
+    return load_scorer(settings)
 
 
 def analyze(claims: pl.DataFrame, vectors: np.ndarray, faiss_index, settings: Settings, judge: PairJudge,
@@ -145,7 +130,7 @@ def analyze(claims: pl.DataFrame, vectors: np.ndarray, faiss_index, settings: Se
     scorer = getattr(judge, "model", None)
     if scorer is None:
         return writers, out
-    judge_calls = 2 * len(result.candidates)
+    judge_calls = getattr(judge, "pairs_scored", 2 * len(result.candidates))
     with timer.stage("contradictions"):
         # Claims tables without frame columns (the regex extractor's) get them from the adapter.
         framed = add_frames(result.claims, settings.embed_field)
@@ -184,17 +169,21 @@ def run(inputs: list[Path | str], out_dir: Path | str, settings: Settings | None
                               skip_bad_rows=settings.skip_bad_rows)
     if not docs:
         raise InputError(f"no readable articles in {', '.join(str(p) for p in inputs)}")
-    _, claims = prepare_claims(docs, timer)
     embedder = embedder or default_embedder(settings)
-    stats: dict = {}
-    with timer.stage("embed"):
-        vectors = embed_claims(claims, embedder, settings, stats)
+    prepared = prepare(docs, settings, embedder)
+    claims, vectors, stats = prepared.claims, prepared.vectors, prepared.stats
+    for stage in ("clean", "claims", "embed"):
+        timer.seconds[stage] = round(stats[f"{stage}_s"], 3)
+    if prepared.no_claims:
+        log.warning("%d of %d documents gave no claim; run.json lists them under 'documents_without_claims'",
+                    len(prepared.no_claims), len(docs))
     with timer.stage("index"):
         faiss_index = build_faiss(vectors)
         index_dir = None
         if index:
             index_dir = index_path(index, settings.index_dir)
-            save_index(index_dir, claims, vectors, embedder, embed_field=settings.embed_field, extractor=None)
+            save_index(index_dir, claims, vectors, embedder, embed_field=settings.embed_field,
+                       extractor=extractor_info())
     with timer.stage("load_nli"):
         judge = judge or make_judge(settings, load_nli(settings))
     n_outlets = len({d.outlet for d in docs})
@@ -208,13 +197,16 @@ def run(inputs: list[Path | str], out_dir: Path | str, settings: Settings | None
         "index": str(index_dir) if index_dir else None,
         "model": embedder.name,
         "judge": judge.name,
+        "extractor": extractor_info(),
         "versions": versions(),
         "counts": {
-            "documents": len(docs), "outlets": n_outlets, "files_read": report.files_read,
+            "documents": len(docs), "documents_without_claims": len(prepared.no_claims), "outlets": n_outlets, "files_read": report.files_read,
             "skipped_files": len(report.skipped_files), "skipped_rows": len(report.skipped_rows),
             "claims": len(claims), "embedded": stats.get("embedded", 0),
             "embeddings_from_cache": stats.get("from_cache", 0), **out["counts"],
         },
+        "nli": scorer_counters(getattr(judge, "model", None)),
+        "documents_without_claims": prepared.no_claims[:MAX_NAMED],
         "skipped_files": report.skipped_files,
         "skipped_rows": report.skipped_rows,
         "warnings": report.warnings,
@@ -260,7 +252,8 @@ def contradictions(index: str, out_dir: Path | str, settings: Settings | None = 
     if previous.scores is not None:
         counts.update({"claims_new": len(live - previous.seen), "claims_removed": len(previous.seen - live)})
     info = {"settings": settings.as_dict(), "index": str(path), "model": embedder.name, "judge": judge.name,
-            "versions": versions(), "counts": counts, "timings_s": timer.seconds}
+            "versions": versions(), "counts": counts, "nli": scorer_counters(getattr(judge, "model", None)),
+            "timings_s": timer.seconds}
     writers["run.json"] = json_writer(info)
     files = commit_outputs(Path(out_dir), writers)
     if out["contradictions"] is not None:  # after the reports: a failed run leaves the store as it was

@@ -31,8 +31,11 @@ class IngestReport:
     files_read: int = 0
 
 
-# Columns of the claims table produced by claimmatch.claims.extract_claims (in this order).
+# Columns of the claims table produced by claimmatch.claims.extract_claims (in this order); clustering adds
+# ``cluster_id``. ``text`` is the atomic proposition (embedded, clustered, judged), ``sentence`` its sentence,
+# which starts at ``sentence_start`` (so reports can mark the proposition inside it).
 CLAIM_COLUMNS = [
-    "claim_id", "doc_id", "outlet", "title", "url", "text", "char_start", "char_end",
-    "speaker", "quoted", "core", "sent_index",
+    "claim_id", "doc_id", "outlet", "title", "url", "sentence_id", "sentence", "sentence_start", "char_start", "char_end", "text",
+    "speaker", "reporting_verb", "stance", "negated", "modality", "agent", "predicate", "patient", "entities",
+    "numbers", "dates", "is_title",
 ]

@@ -65,6 +65,15 @@ def _speaker_note(speaker: str | None) -> str:
     return f"; speaker: {speaker}" if speaker else ""
 
 
+def marked_sentence(row: dict) -> str:
+    """The whole sentence, quoted, with the claim's proposition in bold (when it is only part of it)."""
+    sentence = row["sentence"]
+    a, b = row["char_start"] - row["sentence_start"], row["char_end"] - row["sentence_start"]
+    if not 0 <= a < b <= len(sentence) or (a == 0 and b >= len(sentence.rstrip(" .!?…\"”'’»)"))):
+        return quote(sentence)
+    return quote(f"{sentence[:a]}**{sentence[a:b]}**{sentence[b:]}")
+
+
 def render_clusters_md(claims: pl.DataFrame, clusters: pl.DataFrame, header: dict) -> str:
     """Cross-outlet clusters first (most outlets, then size), every member quoted with its source."""
     by_id = {r["claim_id"]: r for r in claims.iter_rows(named=True)}
@@ -80,8 +89,9 @@ def render_clusters_md(claims: pl.DataFrame, clusters: pl.DataFrame, header: dic
         f"- Model: {header['model']}; judge: {header['judge']}; duplicate threshold {header['threshold']:.2f}; "
         f"neighbours {header['neighbors']}; embedded field: {header['embed_field']}",
         "",
-        "Cohesion is the mean pairwise cosine similarity of a cluster's claims. A claim with a speaker is "
-        "that speaker's claim as reported by the outlet, not the outlet's own assertion.",
+        "Cohesion is the mean pairwise cosine similarity of a cluster's claims. Each member quotes its whole "
+        "sentence with the claim in bold. A claim with a speaker is that speaker's claim as reported by the "
+        "outlet, not the outlet's own assertion.",
         "",
     ]
 
@@ -98,8 +108,9 @@ def render_clusters_md(claims: pl.DataFrame, clusters: pl.DataFrame, header: dic
             for cid in c["claim_ids"]:
                 m = by_id[cid]
                 doc = "" if m["doc_id"] == m["outlet"] else f"`{m['doc_id']}`, "
-                lines.append(f"- **{m['outlet']}** ({doc}claim `{cid}`{_speaker_note(m['speaker'])}): "
-                             f"{quote(m['text'])}")
+                title = "title, " if m.get("is_title") else ""
+                lines.append(f"- **{m['outlet']}** ({doc}{title}claim `{cid}`{_speaker_note(m['speaker'])}): "
+                             f"{marked_sentence(m)}")
             lines.append("")
 
     section("Clusters across outlets", cross, "No claim was repeated by more than one outlet.")

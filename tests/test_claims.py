@@ -1,4 +1,4 @@
-"""Claims table: schema, filtering, offsets, ids, and speaker/core attribution."""
+"""Claims from the dependency parser: atomic propositions, attribution, frames, titles and one-liners."""
 
 from __future__ import annotations
 
@@ -7,191 +7,194 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from claimmatch.claims import attribute, extract_claims
+from claimmatch.claims import documents_without_claims, extract_claims
 from claimmatch.clean import clean_documents
+from claimmatch.ingest import load_documents
 from claimmatch.records import CLAIM_COLUMNS, Document
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+from .conftest import SEEDS
+
+pytestmark = pytest.mark.slow  # loads the spaCy pipeline
+
+DATA = Path(__file__).parent / "data"
 
 
-def seed_docs() -> list[Document]:
-    docs = []
-    for path in sorted(SEEDS.glob("*.txt")):
-        text = path.read_text(encoding="utf-8")
-        title = next(line.strip() for line in text.splitlines() if line.strip())
-        docs.append(Document(doc_id=path.stem, text=text, title=title, outlet=path.stem, url=None))
-    return clean_documents(docs)
+def claims_of(sentence: str) -> list[dict]:
+    """Claims of a one-paragraph body (no title), as rows."""
+    text = f"{sentence}\n\nA second paragraph keeps this one from being a one-line document."
+    rows = extract_claims([Document(doc_id="d", text=text)]).to_dicts()
+    return [r for r in rows if r["sentence_id"] == 1]
 
 
-def claims_of(text: str, doc_id: str = "d1") -> pl.DataFrame:
-    return extract_claims([Document(doc_id=doc_id, text=text, title="T", outlet="O", url="http://o/1")])
+def only(rows: list[dict], needle: str) -> dict:
+    found = [r for r in rows if needle in r["text"]]
+    assert len(found) == 1, (needle, [r["text"] for r in rows])
+    return found[0]
 
 
-@pytest.mark.parametrize(
-    ("sentence", "speaker", "core"),
-    [
-        ("The Syrian Observatory for Human Rights said a total of 35 combatants had been killed.",
-         "The Syrian Observatory for Human Rights", "A total of 35 combatants had been killed."),
-        ("Syrian Prime Minister Wael al-Halaki told a group of visiting Russian lawmakers that Syria and Russia "
-         "were preparing for an operation.", "Syrian Prime Minister Wael al-Halaki",
-         "Syria and Russia were preparing for an operation."),
-        ("Reuters reports Syrian Prime Minister Wael al-Halaki told visiting lawmakers that Syria and Russia were "
-         "preparing for an operation.", "Syrian Prime Minister Wael al-Halaki",
-         "Syria and Russia were preparing for an operation."),
-        ("“Russian aviation will help the Syrian army’s ground offensive operation,” said Dmitry Sablin, a member "
-         "of Russia’s upper house of parliament.", "Dmitry Sablin",
-         "Russian aviation will help the Syrian army’s ground offensive operation."),
-        ("“The last 10 days had witnessed a serious deterioration”, said a member of the main opposition council.",
-         "a member of the main opposition council", "The last 10 days had witnessed a serious deterioration."),
-        ("\"In Aleppo, there is a real collapse of the truce,\" said Rami Abdulrahman, director of the Syrian "
-         "Observatory for Human Rights.", "Rami Abdulrahman", "In Aleppo, there is a real collapse of the truce."),
-        ("«It cannot continue this way indefinitely», Gerasimov said in the above mentioned statement.",
-         "Gerasimov", "It cannot continue this way indefinitely."),
-        ("Russian air support will back Syrian regime forces in a joint operation, the Syrian regime prime "
-         "minister said on Sunday, as an opposition official says the truce is failing.",
-         "the Syrian regime prime minister", "Russian air support will back Syrian regime forces in a joint operation."),
-        ("In an unusually harsh statement, John Kerry warned Russia on June 15 that US patience was running out.",
-         "John Kerry", "US patience was running out."),
-        ("General Valery Gerasimov, the chief of Russian General Staff, said that Russia’s patience is waning.",
-         "General Valery Gerasimov", "Russia’s patience is waning."),
-        ("The State Secretary first argued al-Nusra should likewise be exempt from Russian airstrikes.",
-         "The State Secretary", "Al-Nusra should likewise be exempt from Russian airstrikes."),
-        ("The US has applied no real effort to separate the moderates, as affirmed by Russian Foreign Minister "
-         "Sergey Lavrov.", "Russian Foreign Minister Sergey Lavrov",
-         "The US has applied no real effort to separate the moderates."),
-        ("Rebels ordered attacks aimed at foiling the talks, according to Syrian state media.",
-         "Syrian state media", "Rebels ordered attacks aimed at foiling the talks."),
-        ("Russian Foreign Minister Sergey Lavrov responded saying, Moscow suspects the West of shielding Nusra.",
-         "Russian Foreign Minister Sergey Lavrov", "Moscow suspects the West of shielding Nusra."),
-    ],
-)
-def test_attribution_patterns(sentence, speaker, core):
-    found = attribute(sentence)
-    assert found is not None
-    assert (found.speaker, found.core) == (speaker, core)
+def test_coordinated_main_clauses_are_two_claims():
+    rows = claims_of("The army shelled the town on Monday and the rebels withdrew to the hills.")
+    assert [r["text"] for r in rows] == ["The army shelled the town on Monday.", "The rebels withdrew to the hills."]
+    assert rows[0]["predicate"] == "shell" and rows[1]["predicate"] == "withdraw"
+    assert rows[0]["dates"] == ["Monday"]
 
 
-def test_polarity_verbs_keep_the_whole_sentence_as_core():
-    sentence = "The Russian military denied drafting any plans to help the Assad regime recapture Aleppo."
-    found = attribute(sentence)
-    assert found is not None and found.speaker == "The Russian military" and found.core == sentence
+def test_coordinated_verbs_share_their_subject():
+    rows = claims_of("President Vladimir Putin withdrew some of the Russian forces, but kept up strikes.")
+    texts = [r["text"] for r in rows]
+    assert "President Vladimir Putin kept up strikes." in texts
+    assert any(t.startswith("President Vladimir Putin withdrew some of the Russian forces") for t in texts)
 
 
-@pytest.mark.parametrize(
-    "sentence",
-    [
-        "Barrel bombs are oil drums filled with explosives.",
-        "It is not impossible that during the call Kerry complained to Lavrov about the air strikes.",
-        "President Vladimir Putin last month withdrew some forces, but maintained an air base in Latakia.",
-        "Most reports suggest the bombing has been successful.",
-        "It was finally agreed that it would be fought after other rebel groups were given time.",
-        ", said the company.",  # a fragment with no subject (seen in Reuters-21578) must not crash
-    ],
-)
-def test_outlet_assertions_are_not_attributed(sentence):
-    assert attribute(sentence) is None
+def test_adverbial_clause_is_split_off():
+    rows = claims_of("Assad's government will hold parliamentary elections on Wednesday, even though opposition "
+                     "leaders have declared them illegitimate.")
+    main = only(rows, "parliamentary elections")
+    assert main["text"] == "Assad's government will hold parliamentary elections on Wednesday."
+    assert main["modality"] == "will" and main["predicate"] == "hold" and main["dates"] == ["Wednesday"]
+    assert only(rows, "declared")["text"] == "Opposition leaders have declared them illegitimate."
 
 
-def test_pronoun_speaker_resolves_to_last_named_speaker():
-    df = claims_of(
-        "Syrian regime Prime Minister Wael al-Halqi said that Russian lawmakers had visited Damascus.\n\n"
-        "\"We are preparing for an operation to liberate Aleppo,\" he was quoted as saying."
-    )
-    assert df["speaker"].to_list() == ["Syrian regime Prime Minister Wael al-Halqi"] * 2
-    assert df["core"][1] == "We are preparing for an operation to liberate Aleppo."
+@pytest.mark.parametrize("sentence", [
+    "The minister said the talks would resume in Geneva on Monday.",
+    "The talks would resume in Geneva on Monday, the minister said.",
+    "“The talks would resume in Geneva on Monday,” the minister said.",
+])
+def test_reported_speech_in_both_orders(sentence):
+    rows = claims_of(sentence)
+    assert len(rows) == 1, [r["text"] for r in rows]
+    row = rows[0]
+    assert row["text"] == "The talks would resume in Geneva on Monday."
+    assert row["speaker"] == "the minister" or row["speaker"] == "The minister"
+    assert row["reporting_verb"] == "say" and row["stance"] == "asserts"
+    assert row["predicate"] == "resume" and "Geneva" in row["entities"]
 
 
-def test_according_to_pronoun_and_short_name_expand():
-    df = claims_of(
-        "General Valery Gerasimov said that Russia’s patience is waning. According to him, Russia was in full "
-        "compliance with its obligations. «It cannot continue this way», Gerasimov said."
-    )
-    assert df["speaker"].to_list() == ["General Valery Gerasimov"] * 3
-    assert df["core"][1] == "Russia was in full compliance with its obligations."
+def test_quote_first_with_inverted_verb():
+    rows = claims_of("“Russian aviation will help the Syrian army’s ground offensive operation,” said Dmitry "
+                     "Sablin, a member of Russia’s upper house of parliament.")
+    row = only(rows, "aviation")
+    assert row["text"] == "Russian aviation will help the Syrian army’s ground offensive operation."
+    assert row["speaker"] == "Dmitry Sablin"
 
 
-def test_multi_paragraph_quote_is_attributed_to_its_speaker():
-    df = claims_of(
-        "Russian Foreign Minister Lavrov made it clear on Monday that Russia blames the US for the fighting.\n\n"
-        "Lavrov’s comments could not be clearer:\n\n"
-        "“What is now happening in Aleppo – we warned the Americans about this in advance.\n\n"
-        "We share our vision with the Americans in daily videoconferences.\n\n"
-        "There will be no surprises for the Americans in that respect.”\n\n"
-        "The bombing appears to have a broadly defensive character."
-    )
-    assert df["quoted"].to_list() == [True, True, True, True, False]
-    assert df["speaker"].to_list()[:4] == ["Russian Foreign Minister Lavrov"] * 4
-    assert df["core"][1] == "What is now happening in Aleppo – we warned the Americans about this in advance."
-    assert df["speaker"][4] is None and df["core"][4] == df["text"][4]
+def test_according_to():
+    row = only(claims_of("According to the Syrian Observatory, 35 fighters were killed near Aleppo."), "killed")
+    assert row["text"] == "35 fighters were killed near Aleppo."
+    assert row["speaker"] == "the Syrian Observatory" and row["reporting_verb"] == "according to"
+    assert row["numbers"] == ["35"]
 
 
-def test_drops_questions_headings_and_fragments():
-    df = claims_of(
-        "About to collapse\n\nIs the US sincere? The cease-fire has failed. Well, no.\n\n"
-        "\"Shouldn't the Syrian people decide?\" he said.\n\nRussia Gears Up to Cut Interest Rates."
-    )
-    assert df["text"].to_list() == ["The cease-fire has failed."]
+def test_denial_keeps_the_proposition_and_marks_the_stance():
+    row = only(claims_of("The ministry denied that its jets had struck the hospital."), "struck")
+    assert row["text"] == "Its jets had struck the hospital."
+    assert row["stance"] == "denies" and row["speaker"] == "The ministry" and row["reporting_verb"] == "deny"
+
+
+def test_passive_with_agent_and_negation():
+    row = claims_of("The ceasefire was violated by government forces.")[0]
+    assert (row["agent"], row["predicate"], row["patient"]) == ("government forces", "violate", "The ceasefire")
+    neg = claims_of("The rebel forces in Aleppo are not members of the Nusra Front.")[0]
+    assert neg["negated"] and not row["negated"]
+
+
+def test_plans_to_is_modality_of_the_act():
+    row = claims_of("The Syrian regime plans to hold parliamentary elections on Wednesday.")[0]
+    assert row["predicate"] == "hold" and row["modality"] == "plans" and row["agent"] == "The Syrian regime"
+
+
+def test_non_restrictive_relative_clause_and_apposition_about_a_named_thing():
+    rows = claims_of("Russian airstrikes have resumed south of Aleppo, the city that may prove to be the final "
+                     "battleground of the war.")
+    assert only(rows, "airstrikes")["text"] == "Russian airstrikes have resumed south of Aleppo."
+    assert only(rows, "battleground")["text"].startswith("Aleppo is the city that may prove")
+    rel = claims_of("The rebels joined the Nusra Front, which was excluded from the truce.")
+    assert only(rel, "excluded")["text"] == "The Nusra Front was excluded from the truce."
+    # A restrictive relative clause stays inside its claim.
+    restrictive = claims_of("The groups that had agreed to the truce took part in the attacks.")
+    assert [r["text"] for r in restrictive] == ["The groups that had agreed to the truce took part in the attacks."]
+
+
+def test_passive_it_is_resolved_from_the_previous_sentence_and_keep_on_names_the_act():
+    text = ("The ceasefire came into effect in February. But it has been widely violated by the regime forces.\n\n"
+            "Extremist groups keep on breaching the ceasefire agreement.")
+    rows = extract_claims([Document(doc_id="d", text=text)]).to_dicts()
+    violated = only(rows, "violated")
+    assert violated["text"] == "The ceasefire has been widely violated by the regime forces."
+    assert (violated["agent"], violated["predicate"]) == ("the regime forces", "violate")
+    assert only(rows, "breaching")["predicate"] == "breach"
+
+
+def test_questions_assert_nothing():
+    assert claims_of("Does the cease-fire agreement have any prospects for the future?") == []
+
+
+def test_headline_without_verb_and_speaker_lead():
+    df = extract_claims([Document(doc_id="h", text="", title="Fed's Plosser: weak data caused by weather")])
+    assert df["text"].to_list() == ["Weak data caused by weather."]
+    assert df["speaker"].to_list() == ["Fed's Plosser"] and df["is_title"].to_list() == [True]
+    verbless = extract_claims([Document(doc_id="v", text="", title="Aleppo Cease-fire on Brink of Collapse")])
+    assert verbless["text"].to_list() == ["Aleppo Cease-fire on Brink of Collapse."]
+
+
+def test_one_line_documents_without_final_punctuation(tmp_path):
+    table = tmp_path / "lines.csv"
+    table.write_text("id,text\na,Oil prices rise as OPEC cuts output\nb,Intel cuts Pentium 4 prices\n"
+                     "c,The harbour reopened on Monday.\n", encoding="utf-8")
+    df = extract_claims(clean_documents(load_documents([table])))
+    assert set(df["doc_id"]) == {"a", "b", "c"}
+    assert {"Oil prices rise.", "OPEC cuts output.", "Intel cuts Pentium 4 prices."} <= set(df["text"])
+
+
+def test_headline_table_gives_a_claim_per_headline():
+    """40 real AG News titles in a 'claim' column without ids: every headline is at least one claim."""
+    docs = clean_documents(load_documents([DATA / "headlines.jsonl"]))
+    assert len(docs) == 40 and docs[0].doc_id == "headlines:1"
+    df = extract_claims(docs)
+    assert documents_without_claims(docs, df) == []
+    assert df["is_title"].all()
+
+
+def test_documents_without_claims_are_named():
+    docs = [Document(doc_id="empty", text="2016"), Document(doc_id="ok", text="The harbour was closed on Monday.")]
+    df = extract_claims(docs)
+    assert documents_without_claims(docs, df) == ["empty"]
 
 
 def test_schema_offsets_and_ids():
-    text = "First  claim sits here today.\n\nIs this a question?\n\n“Second claim is quoted,” said Jane Roe."
-    df = claims_of(text, doc_id="doc9")
+    text = "Opening line of the body.\n\nThe army shelled the town and the rebels withdrew to the hills."
+    doc = Document(doc_id="x", text=text, title="Town shelled: army", outlet="O", url="http://o/1")
+    df = extract_claims([doc])
     assert df.columns == CLAIM_COLUMNS
-    assert df.schema["char_start"] == pl.Int64 and df.schema["sent_index"] == pl.Int64
-    assert df.schema["quoted"] == pl.Boolean
-    assert df["claim_id"].to_list() == ["doc9#000", "doc9#001"]
-    assert df["sent_index"].to_list() == [0, 2]
-    for row in df.iter_rows(named=True):
-        assert " ".join(text[row["char_start"]:row["char_end"]].split()) == row["text"]
-        assert row["url"] == "http://o/1" and row["outlet"] == "O" and row["title"] == "T"
-    assert df["text"][0] == "First claim sits here today."
+    for r in df.iter_rows(named=True):
+        assert r["claim_id"] == f"x#{r['sentence_id']}.{r['claim_id'].rsplit('.', 1)[1]}"
+        source = doc.title if r["is_title"] else doc.text
+        assert source[r["sentence_start"]:r["sentence_start"] + len(r["sentence"])] == r["sentence"]
+        assert r["sentence_start"] <= r["char_start"] < r["char_end"] <= r["sentence_start"] + len(r["sentence"])
+    body = df.filter(pl.col("sentence_id") == 2)
+    assert body["claim_id"].to_list() == ["x#2.0", "x#2.1"]
+    assert text[body["char_start"][1]:body["char_end"][1]] == "the rebels withdrew to the hills"
 
 
 def test_empty_input_has_the_schema():
-    df = extract_claims([])
-    assert df.columns == CLAIM_COLUMNS and df.height == 0
-    assert df.schema["char_end"] == pl.Int64 and df.schema["quoted"] == pl.Boolean
-    assert extract_claims([Document(doc_id="x", text="")]).columns == CLAIM_COLUMNS
+    assert extract_claims([]).columns == CLAIM_COLUMNS
+    assert extract_claims([]).schema == extract_claims([Document(doc_id="x", text="")]).schema
 
 
-def test_seed_claims_are_deterministic_and_offsets_hold():
-    docs = seed_docs()
+def test_seed_claims_are_deterministic_and_shared_sub_claims_are_atomic():
+    docs = clean_documents(load_documents([SEEDS]))
     first, second = extract_claims(docs), extract_claims(docs)
     assert first.equals(second)
-    assert first["claim_id"].n_unique() == first.height > 50
-    texts = {d.doc_id: d.text for d in docs}
-    for row in first.iter_rows(named=True):
-        assert texts[row["doc_id"]][row["char_start"]:row["char_end"]] == row["text"]
-        assert not row["text"].rstrip("”»\"'").endswith("?")
-        assert (row["speaker"] is None) == (not row["quoted"]) or row["quoted"]
-        if not row["quoted"] and not row["text"].startswith("But it "):
-            assert row["core"] == row["text"]
+    assert first["claim_id"].n_unique() == len(first)
+    texts = first["text"].to_list()
+    assert "Assad’s government will hold parliamentary elections on Wednesday." in texts
+    assert "Russian airstrikes have already resumed south of Aleppo." in texts
+    halqi = first.filter(pl.col("text").str.contains("together with our Russian partners", literal=True))
+    assert halqi.height == 1 and "Halqi" in halqi["speaker"][0]
 
 
-def test_passive_it_is_resolved_from_the_previous_sentence():
-    from claimmatch.claims import _resolve_it
-
-    prev = "The ceasefire came into effect in February with the aim of easing talks."
-    assert _resolve_it("But it has been widely violated by the regime forces.", prev) == \
-        "The ceasefire has been widely violated by the regime forces."
-    # An expletive "it" keeps its sentence.
-    assert _resolve_it("It was finally agreed that it would be fought.", prev).startswith("It was finally")
-    assert _resolve_it("It is clear that the US failed.", prev).startswith("It is clear")
-    # No plain noun subject before: nothing to resolve.
-    assert _resolve_it("It has been violated.", "Kerry said the talks stalled.") == "It has been violated."
-
-
-def test_seed_001_speakers():
-    df = extract_claims([d for d in seed_docs() if d.doc_id.startswith("001")])
-    rows = list(df.iter_rows(named=True))
-
-    def row(start: str) -> dict:
-        return next(r for r in rows if r["text"].startswith(start))
-
-    assert row("\"We, together with our Russian partners")["speaker"] == "Syrian regime Prime Minister Wael al-Halqi"
-    assert row("“Russian aviation will help the Syrian ar")["speaker"] == "Dmitry Sablin"
-    assert row("\"In Aleppo, there is a real collapse of t")["speaker"] == "Rami Abdulrahman"
-    assert row("He said last week he would go to Damascu")["speaker"] == "UN envoy Staffan de Mistura"
-    assert row("\"I don't know how they can really announc")["speaker"] == "Salim al-Muslat"
-    assert not row("Barrel bombs are oil drums filled with ex")["quoted"]
-    assert all("Photo" not in t and "TRTWorld" not in t for t in df["text"])
+def test_impersonal_it_is_no_speaker():
+    row = only(claims_of("It is propitious to note that al-Nusra militants in Aleppo are not fighting Islamic State."),
+               "not fighting")
+    assert row["speaker"] is None
+    assert row["negated"] is True

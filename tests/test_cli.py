@@ -47,15 +47,32 @@ def test_run_writes_the_output_contract(articles: Path, tmp_path: Path):
     clusters = pl.read_parquet(out / "clusters.parquet")
     assert {"cluster_id", "size", "n_outlets", "outlets", "representative_claim_id", "representative_text",
             "cohesion"} <= set(clusters.columns)
-    # The sentence that alpha and beta both carry lands in one cross-outlet cluster, reported first.
-    top = clusters.row(0, named=True)
-    assert top["n_outlets"] == 2 and sorted(top["outlets"]) == ["alpha", "beta"]
-    assert "storm damaged the pier" in top["representative_text"]
+    # The sentence that alpha and beta both carry holds two atomic claims: two cross-outlet clusters, first.
+    top = clusters.head(2).to_dicts()
+    assert all(c["n_outlets"] == 2 and sorted(c["outlets"]) == ["alpha", "beta"] for c in top)
+    assert sorted(c["representative_text"] for c in top) == ["A storm damaged the pier.",
+                                                             "The harbour of Portville was closed on Monday."]
     info = json.loads((out / "run.json").read_text())
     assert info["counts"]["documents"] == 3 and info["counts"]["claims"] == len(claims)
+    assert info["counts"]["documents_without_claims"] == 0 and info["documents_without_claims"] == []
+    assert set(info["extractor"]) == {"name", "version", "weights_sha256"}
     assert set(info["timings_s"]) >= {"ingest", "clean", "claims", "embed", "cluster"}
     md = (out / "clusters.md").read_text()
     assert "## Clusters across outlets" in md and "**alpha**" in md and "**beta**" in md
+    # Members quote the whole sentence with their proposition marked.
+    assert "“The harbour of Portville was closed on Monday after **a storm damaged the pier**.”" in md
+
+
+def test_documents_without_claims_are_counted_named_and_warned(tmp_path: Path, caplog):
+    table = tmp_path / "rows.jsonl"
+    table.write_text('{"claim": "The harbour of Portville was closed on Monday."}\n{"claim": "2016"}\n'
+                     '{"claim": "Portville harbour was closed on Monday"}\n', encoding="utf-8")
+    res = invoke("run", table, "--out", tmp_path / "out", "--quiet")
+    assert res.exit_code == 0, res.output
+    info = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert info["counts"]["documents_without_claims"] == 1 and info["documents_without_claims"] == ["rows:2"]
+    warned = [r.getMessage() for r in caplog.records if "gave no claim" in r.getMessage()]
+    assert len(warned) == 1 and warned[0].startswith("1 of 3 documents gave no claim")
 
 
 def test_runs_are_byte_identical(articles: Path, tmp_path: Path):

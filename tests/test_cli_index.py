@@ -36,8 +36,8 @@ def test_index_build_add_remove_info_search_cluster(tmp_path: Path):
     corpus = write_corpus(first, n=6)
     res = invoke("index", "build", corpus, "--index", "news", "--chunk-docs", "2", "-q")
     assert res.exit_code == 0, res.output
-    assert "6 documents: 6 new, 0 changed, 0 unchanged; 18 claims added (15 embedded, 0 from cache)" in res.stderr
-    assert "18 claims, flat index" in res.stdout
+    assert "6 documents: 6 new, 0 changed, 0 unchanged; 24 claims added (21 embedded, 0 from cache)" in res.stderr
+    assert "24 claims, flat index" in res.stdout  # a title is a claim: 4 per document
 
     again = invoke("index", "build", corpus, "--index", "news", "-q")
     assert again.exit_code == 0 and "6 unchanged; 0 claims added" in again.stderr
@@ -59,10 +59,10 @@ def test_index_build_add_remove_info_search_cluster(tmp_path: Path):
 
     res = invoke("index", "info", "news", "--json")
     info = json.loads(res.stdout)
-    assert (info["documents"], info["claims"], info["index_type"], info["state"]) == (7, 19, "flat", "ready")
+    assert (info["documents"], info["claims"], info["index_type"], info["state"]) == (7, 26, "flat", "ready")
     assert info["size_bytes"] > 0 and info["model"] == "fake-bow-256"
     res = invoke("index", "info", "news")
-    assert "7 documents, 19 claims" in res.stdout and "wire: 1 documents" in res.stdout
+    assert "7 documents, 26 claims" in res.stdout and "wire: 1 documents" in res.stdout
 
     res = invoke("index", "remove", "--doc-id", "late", "--doc-id", "ghost", "--index", "news")
     assert res.exit_code == 0 and "removed 1 documents" in res.stdout and "not in the index: ghost" in res.stderr
@@ -74,8 +74,9 @@ def test_index_build_add_remove_info_search_cluster(tmp_path: Path):
     assert res.exit_code == 0, res.output
     assert {p.name for p in out.iterdir()} == {"claims.parquet", "clusters.parquet", "clusters.md", "run.json"}
     clusters = pl.read_parquet(out / "clusters.parquet")
-    assert clusters.row(0, named=True)["n_outlets"] == 2  # doc00 and doc01 share their first sentence
-    assert len(pl.read_parquet(out / "claims.parquet")) == 18
+    shared = clusters.filter(pl.col("claim_ids").list.contains("doc00#1.0")).row(0, named=True)
+    assert shared["n_outlets"] == 2 and "doc01#1.0" in shared["claim_ids"]  # doc00 and doc01 share a sentence
+    assert len(pl.read_parquet(out / "claims.parquet")) == 24
 
 
 @pytest.mark.parametrize("args, needle", [

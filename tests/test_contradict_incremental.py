@@ -67,7 +67,7 @@ def same_reports(a: Path, b: Path) -> None:
 def test_rerun_after_add_scores_only_new_pairs_and_equals_a_run_from_scratch(corpus):
     tmp, settings, first, second = corpus
     update_index([first], "inc", settings, embedder=FakeEmbedder())
-    check("inc", tmp / "run1", settings)
+    before = check("inc", tmp / "run1", settings).info["counts"]["claims"]
     assert (tmp / "indexes" / "inc" / "contradictions" / "scores.parquet").exists()
     update_index([second], "inc", settings, mode="add", embedder=FakeEmbedder())
     again = check("inc", tmp / "run2", settings)
@@ -76,7 +76,7 @@ def test_rerun_after_add_scores_only_new_pairs_and_equals_a_run_from_scratch(cor
     same_reports(tmp / "run2", tmp / "scratch")
     a, s = again.info["counts"], scratch.info["counts"]
     assert s["contradiction_pairs"] >= 2 and s["contradiction_pairs_who_did_it"] >= 1
-    assert a["claims_new"] == 4 and a["claims_removed"] == 0
+    assert a["claims_new"] == s["claims"] - before > 0 and a["claims_removed"] == 0
     assert a["nli_pairs_reused"] > 0 and 0 < a["nli_calls"] < s["nli_calls"]
     # a third run with nothing new asks the model nothing
     third = check("inc", tmp / "run3", settings)
@@ -87,14 +87,15 @@ def test_rerun_after_add_scores_only_new_pairs_and_equals_a_run_from_scratch(cor
 def test_rerun_after_remove_drops_the_removed_claims(corpus):
     tmp, settings, first, second = corpus
     update_index([first, second], "inc", settings, embedder=FakeEmbedder())
-    check("inc", tmp / "run1", settings)
+    before = check("inc", tmp / "run1", settings).info["counts"]["claims"]
     remove_documents("inc", ["delta"], settings)
     again = check("inc", tmp / "run2", settings)
     update_index([first, write(tmp / "rest.jsonl", {"epsilon": SECOND["epsilon"]})], "scratch", settings,
                  embedder=FakeEmbedder())
     check("scratch", tmp / "scratch", settings)
     same_reports(tmp / "run2", tmp / "scratch")
-    assert again.info["counts"]["claims_removed"] == 2 and again.info["counts"]["nli_calls"] == 0
+    c = again.info["counts"]
+    assert c["claims_removed"] == before - c["claims"] > 0 and c["nli_calls"] == 0
     assert "delta" not in (tmp / "run2" / "contradictions.md").read_text(encoding="utf-8")
 
 

@@ -42,7 +42,10 @@ def settings(tmp_path: Path) -> Settings:
 
 
 def write_corpus(folder: Path, n: int = 12) -> Path:
-    """n one-story articles as JSONL; story i and i+1 (i even) share their first sentence across outlets."""
+    """n one-story articles as JSONL; story i and i+1 (i even) share their first sentence across outlets.
+
+    Each gives 4 claims: its title (a claim, sentence 0) and its three sentences.
+    """
     rows = []
     for i in range(n):
         base = i - i % 2
@@ -71,11 +74,12 @@ def test_build_then_search_returns_the_exact_claim(tmp_path: Path, settings: Set
     corpus = write_corpus(tmp_path)
     rep = update_index([corpus], "news", settings, embedder=FakeEmbedder(), chunk_docs=5)
     assert rep.chunks == 3 and rep.added == 12 and rep.manifest["state"] == "ready"
-    assert rep.manifest["count"] == 36 and rep.manifest["index_type"] == "flat"
+    # 3 body sentences and the title per document (a title is a claim).
+    assert rep.manifest["count"] == 48 and rep.manifest["index_type"] == "flat"
     res = search_index("news", "The tunnel7 will reopen in month7 after repairs7.", 3, settings,
                        FakeEmbedder())
     top = res.row(0, named=True)
-    assert top["claim_id"] == "doc07#002" and top["doc_id"] == "doc07" and top["outlet"] == "outlet1"
+    assert top["claim_id"] == "doc07#3.0" and top["doc_id"] == "doc07" and top["outlet"] == "outlet1"
     assert top["score"] == pytest.approx(1.0, abs=2e-3) and res["score"][1] < 0.9
 
 
@@ -99,7 +103,7 @@ def test_resume_after_a_crash_between_chunks(tmp_path: Path, settings: Settings)
     with pytest.raises(RuntimeError, match="simulated crash"):
         update_index([corpus], "news", settings, embedder=FakeEmbedder(), chunk_docs=4, on_commit=crash_after_two)
     stored = load_index(tmp_path / "indexes" / "news", FakeEmbedder())  # the last commit is loadable
-    assert stored.manifest["documents"] == 8 and len(stored.claims) == 24 and stored.faiss_index.ntotal == 24
+    assert stored.manifest["documents"] == 8 and len(stored.claims) == 32 and stored.faiss_index.ntotal == 32
     assert search(stored.faiss_index, stored.vectors[:1], 1)[1][0, 0] == 0
     rep = update_index([corpus], "news", settings, embedder=FakeEmbedder(), chunk_docs=4)
     assert (rep.unchanged, rep.added, rep.chunks) == (8, 4, 1)  # finished chunks are not redone
@@ -142,10 +146,10 @@ def test_kill_9_mid_build_leaves_a_loadable_index_and_a_rerun_completes(tmp_path
     proc.wait()
     stored = load_index(path, FakeEmbedder())
     committed = stored.manifest["documents"]
-    assert 4 <= committed < 24 and len(stored.claims) == 3 * committed
+    assert 4 <= committed < 24 and len(stored.claims) == 4 * committed
     rep = update_index([corpus], "news", settings, embedder=FakeEmbedder(), chunk_docs=2)
     assert rep.unchanged == committed and rep.added == 24 - committed
-    assert load_index(path).manifest["documents"] == 24 and len(load_index(path).claims) == 72
+    assert load_index(path).manifest["documents"] == 24 and len(load_index(path).claims) == 96
 
 
 def test_add_and_remove_keep_search_consistent(tmp_path: Path, settings: Settings):
@@ -165,8 +169,8 @@ def test_add_and_remove_keep_search_consistent(tmp_path: Path, settings: Setting
     emb = FakeEmbedder()
     rep = update_index([second], "news", settings, mode="add", embedder=emb)
     assert (rep.added, rep.changed, rep.unchanged) == (1, 1, 0)
-    assert hits("news", query, settings)[0][0] == "doc09#000"
-    assert hits("news", changed_query, settings)[0][0] == "doc03#000"
+    assert hits("news", query, settings)[0][0] == "doc09#1.0"
+    assert hits("news", changed_query, settings)[0][0] == "doc03#1.0"
     old_claim = "Residents of street3 complained about noise3 from works3 yesterday."
     assert hits("news", old_claim, settings)[0][1] < 0.9  # the old version of doc03 is gone
     rem = remove_documents("news", ["doc09", "doc05"], settings)
@@ -278,7 +282,7 @@ def test_auto_index_type_switches_above_the_break_even(tmp_path: Path, settings:
     assert index_mod.choose_index_type(index_mod.FLAT_MAX_ROWS) == "flat"
     assert index_mod.choose_index_type(index_mod.FLAT_MAX_ROWS + 1) == "ivf-sq8"
     monkeypatch.setattr(index_mod, "FLAT_MAX_ROWS", 100)
-    corpus = write_corpus(tmp_path, n=40)  # 120 claims
+    corpus = write_corpus(tmp_path, n=40)  # 160 claims
     rep = update_index([corpus], "news", settings, embedder=FakeEmbedder())
     assert rep.manifest["index_type"] == "ivf-sq8"
     assert index_info("news", settings)["index_type"] == "ivf-sq8"
@@ -319,7 +323,7 @@ def test_open_index_keeps_vectors_on_disk(tmp_path: Path, settings: Settings):
         assert np.array_equal(vectors[[5, 1]], vectors[5:6].tolist() + vectors[1:2].tolist())
     remove_documents("news", ["doc01"], settings)
     with open_index("news", settings) as opened:
-        assert len(opened.vectors()) == opened.faiss_index.ntotal == 15
+        assert len(opened.vectors()) == opened.faiss_index.ntotal == 20
 
 
 def test_ivf_index_is_extended_in_place_and_retrained_after_large_growth(tmp_path: Path, settings: Settings,
@@ -334,11 +338,11 @@ def test_ivf_index_is_extended_in_place_and_retrained_after_large_growth(tmp_pat
         path.write_text("".join(json.dumps(r) + "\n" for r in rows[:n]), encoding="utf-8")
         return path
 
-    first = update_index([publish(40)], "news", settings, embedder=FakeEmbedder()).manifest  # 120 claims
-    assert first["index_type"] == "ivf-sq8" and first["trained_rows"] == 120
+    first = update_index([publish(40)], "news", settings, embedder=FakeEmbedder()).manifest  # 160 claims
+    assert first["index_type"] == "ivf-sq8" and first["trained_rows"] == 160
     grown = update_index([publish(60)], "news", settings, embedder=FakeEmbedder()).manifest  # 1.5× growth
-    assert grown["trained_rows"] == 120 and grown["faiss_rows"] == 180
+    assert grown["trained_rows"] == 160 and grown["faiss_rows"] == 240
     big = update_index([publish(200)], "news", settings, embedder=FakeEmbedder()).manifest  # > 4× the trained size
-    assert big["trained_rows"] == 600 and big["faiss_rows"] == 600
+    assert big["trained_rows"] == 800 and big["faiss_rows"] == 800
     query = "The tunnel150 will reopen in month150 after repairs150."
-    assert hits("news", query, settings)[0][0] == "doc150#002"
+    assert hits("news", query, settings)[0][0] == "doc150#3.0"

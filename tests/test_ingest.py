@@ -54,7 +54,7 @@ def test_malformed_jsonl_names_file_and_line(tmp_path: Path):
 
 def test_csv_missing_column_and_bad_row(tmp_path: Path):
     (tmp_path / "nocol.csv").write_text("id,body\n1,x\n", encoding="utf-8")
-    with pytest.raises(InputError, match=r"nocol\.csv:1: missing column\(s\) text"):
+    with pytest.raises(InputError, match=r"nocol\.csv:1: no 'text' or 'claim' column"):
         load_documents([tmp_path / "nocol.csv"])
     (tmp_path / "short.csv").write_text("id,text,title\n1,fine,t\n2\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"short\.csv:3: wrong number of fields"):
@@ -92,3 +92,20 @@ def test_duplicate_ids_are_refused(tmp_path: Path):
     (tmp_path / "b" / "x.txt").write_text("Title number two\n\nBody.", encoding="utf-8")
     with pytest.raises(InputError, match="duplicate document id 'x'"):
         load_documents([tmp_path])
+
+
+def test_claim_tables_without_ids(tmp_path: Path):
+    """One claim per row, in a 'claim' column, with no 'id': rows are named after the file and row."""
+    import polars as pl
+
+    (tmp_path / "claims.jsonl").write_text('{"claim": "Oil prices rise"}\n\n{"claim": "Rates fall", "outlet": "W"}\n',
+                                           encoding="utf-8")
+    (tmp_path / "more.csv").write_text("claim,outlet\nThe harbour reopened,Port News\n", encoding="utf-8")
+    pl.DataFrame({"claim": ["Inflation eased in May"]}).write_parquet(tmp_path / "last.parquet")
+    docs = load_documents([tmp_path])
+    assert [(d.doc_id, d.text, d.outlet) for d in docs] == [
+        ("claims:1", "Oil prices rise", "claims:1"), ("claims:3", "Rates fall", "W"),
+        ("last:1", "Inflation eased in May", "last:1"), ("more:2", "The harbour reopened", "Port News")]
+    (tmp_path / "bad.jsonl").write_text('{"id": "", "claim": "x"}\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"bad\.jsonl:1: row has an empty 'id'"):
+        load_documents([tmp_path / "bad.jsonl"])

@@ -55,7 +55,8 @@ def test_offsets_point_into_the_cleaned_text(seed_run):
     first, _, _ = seed_run
     for row in first.claims.iter_rows(named=True):
         assert row["char_end"] > row["char_start"] >= 0
-        assert len(row["text"].split()) >= 4
+        assert len(row["text"].split()) >= 2
+        assert row["sentence_start"] <= row["char_start"] < row["char_end"] <= row["sentence_start"] + len(row["sentence"])
 
 
 def test_two_runs_give_byte_identical_outputs(seed_run):

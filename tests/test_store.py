@@ -55,9 +55,10 @@ def invoke(*args):
     return runner.invoke(app, [str(a) for a in args])
 
 
-def built(tmp_path: Path, settings: Settings, n: int = 12, name: str = "news") -> Path:
+def built(tmp_path: Path, settings: Settings, n: int = 12, name: str = "news", extractor: dict | None = None) -> Path:
     """An index with every stored file type: 3 chunks, one removal (tombstones), a FAISS file."""
-    update_index([write_corpus(tmp_path, n=n)], name, settings, embedder=FakeEmbedder(), chunk_docs=4)
+    update_index([write_corpus(tmp_path, n=n)], name, settings, embedder=FakeEmbedder(), chunk_docs=4,
+                 extractor=extractor)
     remove_documents(name, ["doc05"], settings)
     return Path(settings.index_dir) / name
 
@@ -152,7 +153,7 @@ def test_verify_finds_faiss_rows_that_differ_from_the_vectors(tmp_path: Path, se
 
     (path / "manifest.json").write_text(json.dumps(seal(m)))
     rep = verify_index("news", settings)
-    assert len(rep.problems) == 1 and "1 of 36 rows compared differ" in rep.problems[0] and "row 7" in rep.problems[0]
+    assert len(rep.problems) == 1 and "1 of 48 rows compared differ" in rep.problems[0] and "row 7" in rep.problems[0]
 
 
 def test_verify_compares_an_ivf_index_with_its_vectors(tmp_path: Path, settings: Settings, monkeypatch):
@@ -160,7 +161,7 @@ def test_verify_compares_an_ivf_index_with_its_vectors(tmp_path: Path, settings:
     update_index([write_corpus(tmp_path, n=40)], "ivf", settings, embedder=FakeEmbedder())
     rep = verify_index("ivf", settings)
     assert rep.sound and read_manifest(Path(settings.index_dir) / "ivf")["index_type"] == "ivf-sq8"
-    assert rep.checked["faiss_rows_compared"] == 120
+    assert rep.checked["faiss_rows_compared"] == 160
 
 
 def test_manifest_checksum_catches_an_edit_that_is_still_valid_json(tmp_path: Path, settings: Settings):
@@ -203,7 +204,7 @@ def test_an_index_of_another_claim_extractor_is_refused(tmp_path: Path, settings
                                                   r"not (en_core_web_sm 3\.8\.1|an unrecorded extractor)"):
             call()
     with open_index("news", settings, extractor=SPACY_A) as snap:  # reading with the same one is fine
-        assert snap.manifest["count"] == 12
+        assert snap.manifest["count"] == 16
     remove_documents("news", ["doc01"], settings)  # removals add no claims: no extractor needed
 
 
@@ -219,7 +220,7 @@ def test_a_pinned_generation_stays_readable_and_is_cleaned_after_its_reader_clos
     old = read_manifest(path)
     remove_documents("news", ["doc00"], settings)
     res = invoke("index", "compact", "news", "-q")
-    assert res.exit_code == 0 and "36 rows -> 30" in res.stdout, res.output
+    assert res.exit_code == 0 and "48 rows -> 40" in res.stdout, res.output
     new = read_manifest(path)
     assert new["generation_number"] > old["generation_number"]
     assert all((path / f).exists() for f in old["files"])  # kept for the reader
@@ -264,7 +265,7 @@ n = bad = 0
 while time.time() < stop:
     try:
         res = search_index("news", "The tunnel1 will reopen in month1 after repairs1.", 5, settings, FakeEmbedder())
-        if res["claim_id"][0] != "doc01#002" or res["score"][0] < 0.99:
+        if res["claim_id"][0] != "doc01#3.0" or res["score"][0] < 0.99:
             bad += 1; print("wrong hit", res.row(0), flush=True)
         with open_index("news", settings) as snap:
             claims = snap.claims(["text"])
@@ -341,7 +342,7 @@ def test_compaction_equals_a_fresh_build_of_the_live_documents(tmp_path: Path, s
     before = index_info("news", settings)
     res = compact_index("news", settings)
     after = read_manifest(path)
-    assert res.compacted and res.rows_before == 180 and res.rows_after == after["rows"] == 135
+    assert res.compacted and res.rows_before == 240 and res.rows_after == after["rows"] == 180
     assert after["removed"] is None and after["removed_rows"] == 0 and after["index_type"] == index_type
     assert index_info("news", settings)["size_bytes"] < before["size_bytes"]
     live = tmp_path / "live"
@@ -370,11 +371,11 @@ def test_a_crashed_compaction_leaves_the_old_index_and_a_rerun_resumes_it(tmp_pa
     with pytest.raises(RuntimeError):
         compact_index("news", settings, on_shard=crash)
     assert read_manifest(path) == old and verify_index("news", settings).sound
-    assert load_index(path).manifest["count"] == 33  # readers see the old generation meanwhile
+    assert load_index(path).manifest["count"] == 44  # readers see the old generation meanwhile
     copied: list[int] = []
     rep = compact_index("news", settings, on_shard=copied.append)
     assert rep.resumed_at_chunk == 2 and copied == [2]  # the two chunks copied before the crash are kept
-    assert rep.rows_after == 33 and not (path / "compact.json").exists()
+    assert rep.rows_after == 44 and not (path / "compact.json").exists()
     assert verify_index("news", settings).sound and read_manifest(path)["count"] == old["count"]
     fresh_dir = tmp_path / "fresh_in"
     fresh_dir.mkdir()
@@ -397,7 +398,7 @@ def test_a_compaction_journal_of_another_generation_is_not_resumed(tmp_path: Pat
     remove_documents("news", ["doc00"], settings)  # the index moved on: the partial copy is debris
     assert not (path / "compact.json").exists()
     rep = compact_index("news", settings)
-    assert rep.resumed_at_chunk == 0 and rep.rows_after == 30 and verify_index("news", settings).sound
+    assert rep.resumed_at_chunk == 0 and rep.rows_after == 40 and verify_index("news", settings).sound
     res = invoke("index", "compact", "news", "-q")
     assert res.exit_code == 0 and "nothing removed, nothing to compact" in res.stdout
 
@@ -412,7 +413,9 @@ def _no_space(*_a, **_k):
 @pytest.mark.parametrize("step", ["vectors", "claims", "docs", "removed", "faiss", "manifest"])
 def test_a_failed_write_is_one_line_and_the_previous_generation_stays(tmp_path: Path, settings: Settings,
                                                                       cli_env, monkeypatch, step: str):
-    path = built(tmp_path, settings)
+    from claimmatch.parser import extractor_info
+
+    path = built(tmp_path, settings, extractor=extractor_info())  # as `index build` records it: `index add` checks
     before = read_manifest(path)
     hits_before = hits("news", "The tunnel3 will reopen in month3 after repairs3.", settings)
     if step == "vectors":
@@ -455,8 +458,9 @@ def test_a_failed_write_is_one_line_and_the_previous_generation_stays(tmp_path: 
         assert now == before
     assert hits("news", "The tunnel3 will reopen in month3 after repairs3.", settings) == hits_before
     assert verify_index("news", settings).sound
-    update_index([more], "news", settings, mode="add", embedder=FakeEmbedder())  # the disk has room again
-    assert hits("news", "The late ferry7 sailed at dawn.", settings)[0][0] == "late#000"
+    update_index([more], "news", settings, mode="add", embedder=FakeEmbedder(),
+                 extractor=extractor_info())  # the disk has room again
+    assert hits("news", "The late ferry7 sailed at dawn.", settings)[0][0] == "late#1.0"
     assert verify_index("news", settings).sound and read_manifest(path)["state"] == "ready"
     assert not [p for p in path.iterdir() if p.name.endswith(".tmp")]  # debris removed by the next writer
 

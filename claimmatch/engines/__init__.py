@@ -1,12 +1,13 @@
 """Execution engines for index builds: in-process (default) or Ray tasks across machines.
 
+NLI pair scoring has its own engines beside these (:mod:`claimmatch.engines.pairs`).
+
 An engine turns a stream of document chunks into a stream of processed chunks (claims + vectors), in
 input order, so the writer can commit them one by one whatever ran them.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -52,5 +53,5 @@ def get_engine(name: str = "local", address: str | None = None, **options) -> En
     if name == "ray":
         from claimmatch.engines.ray_engine import RayEngine
 
-        return RayEngine(address or os.environ.get("RAY_ADDRESS"), **options)
+        return RayEngine(address, **options)
     raise ClaimmatchError(f"unknown engine {name!r}; use one of {', '.join(ENGINES)}")

@@ -7,7 +7,6 @@ Workers load the embedding model once per worker process and keep it for later t
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
@@ -15,6 +14,7 @@ import numpy as np
 from claimmatch.config import Settings
 from claimmatch.embed import Embedder, MiniLMEmbedder
 from claimmatch.engines import ChunkResult
+from claimmatch.engines.raycluster import cluster_cpus, connect, disconnect, ordered
 from claimmatch.errors import ClaimmatchError
 from claimmatch.records import Document
 
@@ -49,33 +49,15 @@ class RayEngine:
 
     def __init__(self, address: str | None = None, max_in_flight: int | None = None, shard_rows: int = 65_536,
                  init_options: dict | None = None) -> None:
-        try:
-            import ray
-        except ImportError:
-            raise ClaimmatchError("--engine ray needs Ray: pip install 'claimmatch[ray]'") from None
-        self.ray = ray
-        self._owns = not ray.is_initialized()
-        if self._owns:
-            try:
-                ray.init(address=address, log_to_driver=False, configure_logging=False,
-                         **(init_options or {}))
-            except (ConnectionError, RuntimeError, ValueError) as exc:
-                raise ClaimmatchError(f"cannot reach the Ray cluster at {address or 'a local Ray'}: {exc}") from None
-        cpus = int(ray.cluster_resources().get("CPU", 1))
-        self.max_in_flight = max_in_flight or max(2, 2 * cpus)
+        self.ray, self._owns = connect(address, init_options)
+        ray = self.ray
+        self.max_in_flight = max_in_flight or max(2, 2 * cluster_cpus(ray))
         self.shard_rows = shard_rows
         self._process = ray.remote(num_cpus=1)(_process)
         self._shard = ray.remote(num_cpus=1)(_shard)
 
     def _ordered(self, submit: Callable, items: Iterable) -> Iterator:
-        """Results in submission order, with at most ``max_in_flight`` tasks running or queued."""
-        window: deque = deque()
-        for item in items:
-            window.append(submit(item))
-            if len(window) >= self.max_in_flight:
-                yield self.ray.get(window.popleft())
-        while window:
-            yield self.ray.get(window.popleft())
+        return ordered(self.ray.get, submit, items, self.max_in_flight)
 
     def process(self, chunks: Iterable[list[tuple[Document, str]]], settings: Settings,
                 embedder: Embedder) -> Iterator[ChunkResult]:
@@ -93,5 +75,4 @@ class RayEngine:
         yield from self._ordered(lambda block: self._shard.remote(block, template_ref), blocks)
 
     def close(self) -> None:
-        if self._owns and self.ray.is_initialized():
-            self.ray.shutdown()
+        disconnect(self.ray, self._owns)

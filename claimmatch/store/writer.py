@@ -77,7 +77,7 @@ class IndexWriter:
     index whose extractor differs is refused, since its claims would not be comparable.
     """
 
-    def __init__(self, path: Path, embedder: Embedder | None, *, embed_field: str = "core",
+    def __init__(self, path: Path, embedder: Embedder | None, *, embed_field: str = "text",
                  index_type: str = "auto", replace: bool = False, extra: dict | None = None,
                  extractor: dict | None = None) -> None:
         if index_type not in INDEX_TYPES:
@@ -302,7 +302,7 @@ class IndexWriter:
 
 
 def save_index(path: Path, claims: pl.DataFrame, vectors: np.ndarray, embedder: Embedder,
-               index_type: str = "auto", extra: dict | None = None, embed_field: str = "core",
+               index_type: str = "auto", extra: dict | None = None, embed_field: str = "text",
                extractor: dict | None = None) -> dict:
     """Replace whatever ``path`` holds with these claims (one chunk), committed atomically."""
     if len(claims) != len(vectors):
