@@ -113,11 +113,16 @@ def contradictions_cli(
     threshold: Annotated[float | None, typer.Option(help="Same-claim cosine threshold.")] = None,
     contradiction_threshold: Annotated[float | None, typer.Option(help="Flag pairs with p(contradiction) above this.")] = None,
     within_outlet: Annotated[bool, typer.Option("--within-outlet", help="Also look for an outlet contradicting itself.")] = False,
+    full: Annotated[bool, typer.Option("--full", help="Score every pair again instead of reusing the NLI scores "
+                                                      "stored by the last run on this index.")] = False,
     engine: NLIEngineOpt = None,
     quiet: QuietOpt = False,
     config: ConfigOpt = None,
 ) -> None:
     """Flag contradictions between the claims of an existing index (Markdown and Parquet reports).
+
+    Scores are kept in the index's contradictions/ folder: after `index add`, a rerun asks the NLI model
+    only about pairs with the new claims and writes full reports, equal to a run from scratch.
 
     Example: claimmatch contradictions --index seeds --out out/seeds-contradictions
     """
@@ -126,7 +131,7 @@ def contradictions_cli(
     settings = load_settings(config, {
         "threshold": threshold, "contradiction_threshold": contradiction_threshold, "quiet": quiet or None,
         "within_outlet": within_outlet or None, "use_nli": True, "nli_engine": engine})
-    result = contradictions(index, out, settings)
+    result = contradictions(index, out, settings, full=full)
     _report_written(result)
 
 

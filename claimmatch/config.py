@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from claimmatch.errors import ClaimmatchError
+from claimmatch.nli_rules import RULES
 
 CONFIG_FILE = "claimmatch.toml"
 ENV_PREFIX = "CLAIMMATCH_"
@@ -51,15 +52,25 @@ class Settings:
     # Pairs per scoring block: the unit of progress, cache writes and Ray tasks.
     nli_block_size: int = 2048
     contradiction_threshold: float = 0.80
+    # How the two NLI directions make one p(contradiction): min, mean, max or forward
+    # (claimmatch/nli_rules.py); min was the most precise on SICK (docs/NLI_MODEL.md).
+    contradiction_rule: str = "min"
+    # Contradiction candidates beyond the cosine neighbours: claims naming the same subject (named entity,
+    # agent or patient) that at most this many claims name; below 2, off. See docs/EVALUATION.md.
+    subject_key_max_claims: int = 20
     entailment_threshold: float = 0.50
     # Same-claim judge, borderline band: frames agree (shared predicate or mention, same polarity) and the mean
     # entailment of both directions reaches this. Calibrated by benchmarks/same_claim.py (docs/EVALUATION.md).
     frame_entailment_threshold: float = 0.65
     within_outlet: bool = False
-    # Who-did-it conflicts (claimmatch/accounts.py): same act on the same target (target phrases at least
-    # this similar) by different agents (agent phrases less similar than this). See docs/EVALUATION.md.
+    # Who-did-it conflicts (claimmatch/contradict/who_did_it.py): the same act (same predicate lemma, or
+    # predicate words at least predicate_threshold similar) on the same target (patients at least
+    # target_threshold similar) by different agents (agents less than agent_threshold similar), in claims at
+    # least who_subject_threshold similar. See docs/EVALUATION.md, "Who did it, from frames".
+    predicate_threshold: float = 0.42
     target_threshold: float = 0.5
     agent_threshold: float = 0.3
+    who_subject_threshold: float = 0.0
     quiet: bool = False
     strict: bool = False
     skip_bad_rows: bool = False
@@ -124,8 +135,8 @@ def load_settings(config_path: Path | None = None, overrides: dict[str, Any] | N
 
 def _validate(s: Settings) -> None:
     for name in ("threshold", "candidate_threshold", "contradiction_threshold", "entailment_threshold",
-                 "frame_entailment_threshold",
-                 "target_threshold", "agent_threshold"):
+                 "frame_entailment_threshold", "predicate_threshold", "target_threshold", "agent_threshold",
+                 "who_subject_threshold"):
         value = getattr(s, name)
         if not -1.0 <= value <= 1.0:
             raise ClaimmatchError(f"setting '{name}' must lie between -1 and 1, got {value}")
@@ -134,8 +145,13 @@ def _validate(s: Settings) -> None:
             f"candidate_threshold ({s.candidate_threshold}) must not exceed threshold ({s.threshold})")
     if s.neighbors < 1 or s.batch_size < 1:
         raise ClaimmatchError("settings 'neighbors' and 'batch_size' must be at least 1")
+    if s.subject_key_max_claims < 0:
+        raise ClaimmatchError(f"setting 'subject_key_max_claims' must be 0 (off) or more, got {s.subject_key_max_claims}")
     if s.nprobe < 0:
         raise ClaimmatchError(f"setting 'nprobe' must be 0 (the index's own) or more, got {s.nprobe}")
+    if s.contradiction_rule not in RULES:
+        raise ClaimmatchError(f"setting 'contradiction_rule' must be one of {', '.join(RULES)}, "
+                              f"got {s.contradiction_rule!r}")
     if s.nli_precision not in NLI_PRECISIONS:
         raise ClaimmatchError(
             f"setting 'nli_precision' must be one of {', '.join(NLI_PRECISIONS)}, got {s.nli_precision!r}")

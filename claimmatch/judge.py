@@ -14,6 +14,8 @@ from typing import Protocol
 
 import numpy as np
 
+from claimmatch.nli_rules import contradiction_score, entailment_score
+
 # Predicates too light to show two claims state the same act.
 LIGHT_PREDICATES = frozenset({"be", "have", "do", "say", "’s", "'s", "get", "go", "make", "seem", "appear"})
 
@@ -59,7 +61,7 @@ class Judgement:
     link_sim: np.ndarray  # float: similarity used by average-link grouping
     veto: np.ndarray  # bool: never put these two in one cluster
     nli_ab: np.ndarray | None = None  # (n, 3) NLI probabilities for (a, b), when a model ran
-    nli_ba: np.ndarray | None = None  # (n, 3) for (b, a)
+    nli_ba: np.ndarray | None = None  # (n, 3) for (b, a); the contradiction stage scores its own pairs
 
 
 class PairJudge(Protocol):
@@ -169,17 +171,3 @@ def decide(sims: np.ndarray, ab: np.ndarray, ba: np.ndarray, agree: np.ndarray, 
     same = ~veto & (((sims >= threshold) & ~clash) | both_ways | framed)
     return same, veto
 
-
-def contradiction_score(ab: np.ndarray, ba: np.ndarray) -> np.ndarray:
-    """One p(contradiction) per pair: the smaller of the two directions.
-
-    Contradiction is symmetric, so both directions must agree; this was the most precise rule measured
-    (SICK test contradiction F1 0.866 vs 0.856 forward-only, docs/NLI_MODEL.md) and it stops a long
-    premise reversed into a short hypothesis from reading as a contradiction.
-    """
-    return np.minimum(ab[:, 2], ba[:, 2]).astype(np.float32)
-
-
-def entailment_score(ab: np.ndarray, ba: np.ndarray) -> np.ndarray:
-    """Entailment must hold both ways for a paraphrase, so the weaker direction counts."""
-    return np.minimum(ab[:, 0], ba[:, 0]).astype(np.float32)

@@ -17,10 +17,11 @@ import numpy as np
 import polars as pl
 
 from claimmatch import __version__
-from claimmatch.accounts import find_conflicts
 from claimmatch.cluster import ClusterResult, cluster_claims
 from claimmatch.config import Settings
-from claimmatch.contradict import account_pairs, assign_topics, flag_pairs
+from claimmatch.contradict import Contradictions, find_contradictions
+from claimmatch.contradict import store as contradiction_store
+from claimmatch.contradict.legacy_frames import add_frames
 from claimmatch.embed import Embedder, MiniLMEmbedder
 from claimmatch.errors import InputError
 from claimmatch.ingest import load_documents
@@ -106,9 +107,12 @@ def load_nli(settings: Settings):
 
 
 def analyze(claims: pl.DataFrame, vectors: np.ndarray, faiss_index, settings: Settings, judge: PairJudge,
-            timer: Timer, header: dict, encode: Callable[[list[str]], np.ndarray] | None = None
-            ) -> tuple[dict, dict]:
-    """Cluster, then (with an NLI judge) flag contradictions; returns output writers and counts."""
+            timer: Timer, header: dict, encode: Callable[[list[str]], np.ndarray] | None = None,
+            known: pl.DataFrame | None = None) -> tuple[dict, dict]:
+    """Cluster, then (with an NLI model) flag contradictions; returns output writers and counts.
+
+    ``known``: NLI scores stored by an earlier ``contradictions`` run on the same index, reused.
+    """
     with timer.stage("cluster"):
         result: ClusterResult = cluster_claims(claims, vectors, faiss_index, judge, settings.neighbors,
                                                settings.embed_field)
@@ -122,39 +126,34 @@ def analyze(claims: pl.DataFrame, vectors: np.ndarray, faiss_index, settings: Se
             "clusters.parquet": parquet_writer(clusters),
             "clusters.md": text_writer(render_clusters_md(claims_out, clusters, header)),
         }
-    if result.judgement.nli_ab is not None:
-        with timer.stage("contradictions"):
-            flagged = flag_pairs(claims_out, result.candidates, result.judgement,
-                                 settings.contradiction_threshold, settings.within_outlet)
-            n_nli = len(flagged)
-            if encode is not None:
-                texts = claims_out[settings.embed_field].to_list()
-                conflicts = find_conflicts(texts, claims_out["outlet"].to_list(), claims_out["cluster_id"].to_list(),
-                                           encode, agent_threshold=settings.agent_threshold,
-                                           target_threshold=settings.target_threshold,
-                                           within_outlet=settings.within_outlet, claim_vectors=vectors,
-                                           blame_claim_similarity=settings.candidate_threshold)
-                extra = account_pairs(claims_out, conflicts, vectors, judge.model, texts,
-                                      settings.entailment_threshold, settings.batch_size, flagged)
-                flagged = pl.concat([flagged, extra])
-            pairs, topics = assign_topics(flagged, claims_out)
-        nli_seconds = getattr(judge, "seconds", 0.0)
-        n_scored = getattr(judge, "pairs_scored", 2 * len(result.candidates))
-        counts.update({"contradiction_pairs": len(pairs), "contradiction_pairs_nli": n_nli,
-                       "contradiction_pairs_who_did_it": len(pairs) - n_nli, "contradiction_topics": len(topics),
-                       "nli_pairs_scored": n_scored,
-                       "nli_pairs_per_s": round(n_scored / nli_seconds, 1) if nli_seconds else None})
-        with timer.stage("report"):
-            md = render_contradictions_md(pairs, topics, claims_out, {
-                **header, "claims": len(claims_out), "clusters": len(clusters),
-                "nli_model": getattr(judge.model, "name", "nli"),
-                "contradiction_threshold": settings.contradiction_threshold,
-                "agent_threshold": settings.agent_threshold, "target_threshold": settings.target_threshold,
-                "candidate_threshold": settings.candidate_threshold, "within_outlet": settings.within_outlet,
-                "candidates": len(result.candidates)})
-            writers["contradictions.parquet"] = parquet_writer(pairs)
-            writers["contradictions.md"] = text_writer(md)
-    return writers, {"counts": counts, "claims": claims_out, "clusters": clusters}
+    out = {"counts": counts, "claims": claims_out, "clusters": clusters, "contradictions": None}
+    scorer = getattr(judge, "model", None)
+    if scorer is None:
+        return writers, out
+    judge_calls = getattr(judge, "pairs_scored", 2 * len(result.candidates))
+    with timer.stage("contradictions"):
+        # Claims tables without frame columns (the regex extractor's) get them from the adapter.
+        framed = add_frames(result.claims, settings.embed_field)
+        # Clustering retrieved neighbours down to the candidate threshold already: reuse them.
+        source = result.candidates if judge.min_similarity <= settings.candidate_threshold else faiss_index
+        found: Contradictions = find_contradictions(framed, vectors, source, result.claims["cluster_id"].to_numpy(),
+                                                    scorer, settings, encode=encode, known=known)
+    nli_seconds = getattr(judge, "seconds", 0.0) + found.counts["nli_seconds"]
+    n_scored = judge_calls + found.counts["nli_calls"]
+    counts.update({**found.counts, "nli_calls_cluster": judge_calls, "nli_pairs_scored": n_scored,
+                   "nli_pairs_per_s": round(n_scored / nli_seconds, 1) if nli_seconds else None})
+    with timer.stage("report"):
+        md = render_contradictions_md(found.pairs, found.topics, claims_out, {
+            **header, "claims": len(claims_out), "clusters": len(clusters),
+            "nli_model": getattr(scorer, "name", "nli"), "contradiction_threshold": settings.contradiction_threshold,
+            "contradiction_rule": settings.contradiction_rule, "predicate_threshold": settings.predicate_threshold,
+            "agent_threshold": settings.agent_threshold, "target_threshold": settings.target_threshold,
+            "candidate_threshold": settings.candidate_threshold, "within_outlet": settings.within_outlet,
+            "candidates": found.counts["contradiction_candidates"]})
+        writers["contradictions.parquet"] = parquet_writer(found.pairs)
+        writers["contradictions.md"] = text_writer(md)
+    out["contradictions"] = found
+    return writers, out
 
 
 def run(inputs: list[Path | str], out_dir: Path | str, settings: Settings | None = None, *,
@@ -219,8 +218,13 @@ def run(inputs: list[Path | str], out_dir: Path | str, settings: Settings | None
 
 
 def contradictions(index: str, out_dir: Path | str, settings: Settings | None = None, *,
-                   embedder: Embedder | None = None, judge: PairJudge | None = None) -> RunResult:
-    """Cluster and flag contradictions for an existing index; writes the same files as ``run``."""
+                   embedder: Embedder | None = None, judge: PairJudge | None = None,
+                   full: bool = False) -> RunResult:
+    """Cluster and flag contradictions for an existing index; writes the same files as ``run``.
+
+    NLI scores are stored in the index's ``contradictions/`` folder; a rerun (after ``index add``) scores
+    only pairs it has not scored before, and gives the same reports as a run from scratch (``full``).
+    """
     settings = settings or Settings()
     timer = Timer()
     embedder = embedder or default_embedder(settings)
@@ -235,12 +239,23 @@ def contradictions(index: str, out_dir: Path | str, settings: Settings | None = 
     header = {"documents": claims["doc_id"].n_unique(), "outlets": claims["outlet"].n_unique(),
               "model": embedder.name, "judge": judge.name, "threshold": settings.threshold,
               "neighbors": settings.neighbors, "embed_field": settings.embed_field}
+    scorer = getattr(judge, "model", None)
+    folder = contradiction_store.store_dir(path)
+    model_name = getattr(scorer, "name", type(scorer).__name__)
+    previous = (contradiction_store.load(folder, model_name) if scorer is not None and not full
+                else contradiction_store.Stored(None, set()))
     writers, out = analyze(claims, stored.vectors, stored.faiss_index, settings, judge, timer, header,
-                           embedder.encode)
+                           embedder.encode, known=previous.scores)
+    ids = claims["claim_id"].to_list()
+    live = set(ids)
+    counts = {"documents": header["documents"], "claims": len(claims), **out["counts"]}
+    if previous.scores is not None:
+        counts.update({"claims_new": len(live - previous.seen), "claims_removed": len(previous.seen - live)})
     info = {"settings": settings.as_dict(), "index": str(path), "model": embedder.name, "judge": judge.name,
-            "versions": versions(), "counts": {"documents": header["documents"], "claims": len(claims),
-                                               **out["counts"]},
-            "nli": scorer_counters(getattr(judge, "model", None)), "timings_s": timer.seconds}
+            "versions": versions(), "counts": counts, "nli": scorer_counters(getattr(judge, "model", None)),
+            "timings_s": timer.seconds}
     writers["run.json"] = json_writer(info)
     files = commit_outputs(Path(out_dir), writers)
+    if out["contradictions"] is not None:  # after the reports: a failed run leaves the store as it was
+        contradiction_store.save(folder, out["contradictions"].scores, ids, model_name)
     return RunResult(Path(out_dir), files, out["claims"], out["clusters"], info)

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
-from claimmatch.accounts import extract_account
-from claimmatch.contradict import NLI_BASIS
+from claimmatch.contradict.pairs import NLI_BASIS
 from claimmatch.fileio import atomic_write_json
 
 Writer = Callable[[Path], None]
@@ -128,6 +127,10 @@ def _source(doc_id: str, url: str | None) -> str:
     return f"[{doc_id}]({url})" if url else f"`{doc_id}`"
 
 
+_RULE_WORDS = {"min": "the lower of both directions", "mean": "the mean of both directions",
+               "max": "the higher of both directions", "forward": "the (a, b) direction"}
+
+
 def render_contradictions_md(pairs: pl.DataFrame, topics: list, claims: pl.DataFrame, header: dict) -> str:
     """Topics with their two camps side by side, then every flagged pair by p(contradiction)."""
     by_cluster: dict[int, list[dict]] = {}
@@ -138,15 +141,16 @@ def render_contradictions_md(pairs: pl.DataFrame, topics: list, claims: pl.DataF
         "",
         f"- Corpus: {header['documents']} documents from {header['outlets']} outlets, {header['claims']} claims, "
         f"{header['clusters']} near-duplicate clusters",
-        f"- NLI model: {header['nli_model']}; p(contradiction) = the lower of both directions; "
+        f"- NLI model: {header['nli_model']}; p(contradiction) = {_RULE_WORDS[header.get('contradiction_rule', 'min')]}; "
         f"flag threshold {header['contradiction_threshold']:.2f}",
         f"- Candidates: cross-{'document' if header['within_outlet'] else 'outlet'} neighbours with cosine ≥ "
         f"{header['candidate_threshold']:.2f} outside one cluster: {header['candidates']} pairs scored, "
         f"{len(pairs)} flagged in {len(topics)} topics",
-        f"- Who-did-it conflicts: claims from different outlets that give the same act (breaking an agreement, "
-        f"blame) on the same target (target similarity ≥ {header.get('target_threshold', 0.5):.2f}) to different "
-        f"agents (agent similarity < {header.get('agent_threshold', 0.3):.2f}); flagged whatever their NLI scores, "
-        f"unless NLI calls them entailment both ways",
+        f"- Who-did-it conflicts: claims from different outlets that give the same act (same verb, or verbs "
+        f"with similarity ≥ {header.get('predicate_threshold', 0.42):.2f}) on the same target (target similarity ≥ "
+        f"{header.get('target_threshold', 0.5):.2f}) to different agents (agent similarity < "
+        f"{header.get('agent_threshold', 0.3):.2f}); flagged whatever their NLI scores, unless NLI calls them "
+        f"entailment both ways",
         "",
         "A claim with a speaker is that speaker's claim as the outlet reports it, not the outlet's own assertion.",
         "",
@@ -159,9 +163,10 @@ def render_contradictions_md(pairs: pl.DataFrame, topics: list, claims: pl.DataF
         lines.append(f"### Topic {t.topic_id}: {t.label}")
         lines.append("")
         who_rows = pairs.filter((pl.col("topic_id") == t.topic_id) & (pl.col("basis") != NLI_BASIS))
-        who_ids = set(who_rows["claim_id_a"].to_list()) | set(who_rows["claim_id_b"].to_list())
+        agent_of = dict(zip(who_rows["claim_id_a"].to_list(), who_rows["agent_a"].to_list(), strict=True))
+        agent_of.update(zip(who_rows["claim_id_b"].to_list(), who_rows["agent_b"].to_list(), strict=True))
         who = len(who_rows)
-        why = f" ({t.pair_count - who} by NLI, {who} who-did-it)" if who else ""
+        why = f" ({t.pair_count - who} by NLI alone, {who} who-did-it)" if who else ""
         lines.append(f"{_n(t.pair_count, 'flagged pair')}{why}; strongest p(contradiction) "
                      f"{t.max_p_contradiction:.2f}.")
         lines.append("")
@@ -171,8 +176,8 @@ def render_contradictions_md(pairs: pl.DataFrame, topics: list, claims: pl.DataF
             lines.append(f"**{name}** ({_n(len(outlets), 'outlet')}: {', '.join(outlets)})")
             lines.append("")
             for m in sorted(members, key=lambda r: r["claim_id"]):
-                acc = extract_account(m["text"]) if m["claim_id"] in who_ids else None
-                says = f" (who did it, in this claim: {acc.agent})" if acc else ""
+                agent = agent_of.get(m["claim_id"])
+                says = f" (who did it, in this claim: {agent})" if agent else ""
                 lines.append(f"- {_who(m['outlet'], m['speaker'])}, {_source(m['doc_id'], m.get('url'))}: "
                              f"{quote(m['text'])}{says}")
             lines.append("")
@@ -189,5 +194,6 @@ def render_contradictions_md(pairs: pl.DataFrame, topics: list, claims: pl.DataF
         lines.append(f"   - {_who(p['outlet_b'], p['speaker_b'])}, "
                      f"{_source(p['doc_id_b'], url_of.get(p['claim_id_b']))}: {quote(p['text_b'])}")
         if p["basis"] != NLI_BASIS:
-            lines.append(f"   - flagged as {p['basis']}")
+            lines.append(f"   - flagged as {p['basis']}: {p['predicate']} {p['patient']!s}: "
+                         f"{p['agent_a']} vs {p['agent_b']}")
     return "\n".join(lines).rstrip() + "\n"

@@ -1,17 +1,25 @@
-"""Contradiction pairing, aggregation, topics and camps with a fake NLI model."""
+"""The contradiction stage (claimmatch.contradict) with fake NLI and embedding models."""
 
 from __future__ import annotations
 
+import itertools
+import random
 import re
 
 import numpy as np
 import polars as pl
+import pytest
 
 from claimmatch.cluster import cluster_claims
-from claimmatch.contradict import assign_topics, flag_pairs, topic_label
-from claimmatch.judge import NLIJudge, contradiction_score
+from claimmatch.config import Settings
+from claimmatch.contradict import find_contradictions, topic_label
+from claimmatch.contradict.camps import _camps
+from claimmatch.judge import NLIJudge
+from claimmatch.nli_rules import contradiction_score, needs_reverse
 from claimmatch.report import render_contradictions_md
 from claimmatch.store import build_faiss
+
+from .conftest import FakeEmbedder
 
 NEG = re.compile(r"\b(not|never|no)\b")
 
@@ -22,7 +30,11 @@ class FakeNLI:
     labels = ("entailment", "neutral", "contradiction")
     name = "fake-nli"
 
+    def __init__(self) -> None:
+        self.calls = 0
+
     def predict(self, pairs, batch_size: int = 64) -> np.ndarray:
+        self.calls += len(pairs)
         out = []
         for a, b in pairs:
             wa = set(NEG.sub("", a.lower()).split())
@@ -33,7 +45,7 @@ class FakeNLI:
                 out.append([0.90, 0.05, 0.05])
             else:
                 out.append([0.10, 0.80, 0.10])
-        return np.array(out, dtype=np.float32)
+        return np.array(out, dtype=np.float32).reshape(-1, 3)
 
 
 def unit(rows) -> np.ndarray:
@@ -50,15 +62,20 @@ def frame(texts: list[str], outlets: list[str], speakers: list[str | None] | Non
     }, schema_overrides={"url": pl.String, "speaker": pl.String})
 
 
-def run_case(texts, outlets, vectors, within_outlet=False, speakers=None):
-    claims = frame(texts, outlets, speakers)
-    judge = NLIJudge(FakeNLI(), threshold=0.8, candidate_threshold=0.4, contradiction_threshold=0.6,
+SETTINGS = Settings(threshold=0.8, candidate_threshold=0.4, contradiction_threshold=0.6, entailment_threshold=0.5,
+                    neighbors=5, quiet=True)
+
+
+def run_case(texts, outlets, vectors, within_outlet=False, speakers=None, claims=None, encode=None, nli=None):
+    claims = frame(texts, outlets, speakers) if claims is None else claims
+    nli = nli or FakeNLI()
+    judge = NLIJudge(nli, threshold=0.8, candidate_threshold=0.4, contradiction_threshold=0.6,
                      entailment_threshold=0.5)
     res = cluster_claims(claims, vectors, build_faiss(vectors), judge, k=5)
-    flagged = flag_pairs(res.claims, res.candidates, res.judgement, 0.6, within_outlet)
-    pairs, topics = assign_topics(flagged, res.claims)
-    return res, pairs, topics
-
+    settings = Settings(**{**SETTINGS.as_dict(), "within_outlet": within_outlet})
+    found = find_contradictions(res.claims, vectors, build_faiss(vectors), res.claims["cluster_id"].to_numpy(), nli,
+                                settings, encode=encode)
+    return res, found.pairs, found.topics
 
 # Two camps: A and A' say the truce was broken by the regime; B and B' say it was not.
 TEXTS = ["the regime broke the truce", "the regime broke the truce", "the regime did not break the truce",
@@ -148,24 +165,152 @@ def test_contradictions_on_an_index_judge_the_field_the_index_embedded(articles,
     assert (tmp_path / "b" / "contradictions.parquet").exists()
 
 
-def test_who_did_it_conflicts_are_flagged_with_their_reason_and_agents():
-    from claimmatch.accounts import find_conflicts
-    from claimmatch.contradict import account_pairs
+def framed(rows: list[tuple[str, str, str | None, str | None, str | None]], negated=None, stance=None) -> pl.DataFrame:
+    """A hand-made claims table with frames: (outlet, text, agent, predicate, patient) per claim."""
+    n = len(rows)
+    return frame([r[1] for r in rows], [r[0] for r in rows]).with_columns(
+        pl.Series("agent", [r[2] for r in rows], dtype=pl.String),
+        pl.Series("predicate", [r[3] for r in rows], dtype=pl.String),
+        pl.Series("patient", [r[4] for r in rows], dtype=pl.String),
+        pl.Series("negated", negated or [False] * n, dtype=pl.Boolean),
+        pl.Series("stance", stance or ["asserts"] * n, dtype=pl.String),
+        pl.Series("entities", [[] for _ in range(n)], dtype=pl.List(pl.String)))
 
-    from .conftest import FakeEmbedder
 
-    texts = ["The truce was violated by the army.", "Rebel fighters keep breaching the truce.",
-             "Tourists visited the lighthouse."]
-    claims = frame(texts, ["o1", "o2", "o3"]).with_columns(pl.Series("cluster_id", [0, 1, 2]))
-    vectors = FakeEmbedder().encode(texts)
-    conflicts = find_conflicts(texts, ["o1", "o2", "o3"], [0, 1, 2], FakeEmbedder().encode)
-    flagged = account_pairs(claims, conflicts, vectors, FakeNLI(), texts, entailment_threshold=0.5)
-    pairs, topics = assign_topics(flagged, claims)
-    assert len(pairs) == 1 and pairs["basis"][0].startswith("who did it: army vs Rebel fighters")
-    assert pairs["p_contradiction"][0] == 0.1  # the NLI score is reported as it is, not made up
-    md = render_contradictions_md(pairs, topics, claims, {
+def who_case(rows, **kw):
+    claims = framed(rows, **kw)
+    emb = FakeEmbedder()
+    texts = claims["text"].to_list()
+    # claim vectors: all about one subject, far enough apart not to cluster
+    vectors = unit([[1.0] + [0.0] * k + [0.9] + [0.0] * (len(texts) - k - 1) for k in range(len(texts))])
+    return run_case(texts, claims["outlet"].to_list(), vectors, claims=claims, encode=emb.encode)
+
+
+@pytest.mark.parametrize("verb", ["violate", "shell", "cause", "leak", "fund"])
+def test_who_did_it_for_any_verb_names_both_agents(verb):
+    rows = [("o1", f"The army did {verb} the hospital, witnesses say.", "the army", verb, "the hospital"),
+            ("o2", f"Rebel fighters {verb} the hospital again.", "Rebel fighters", verb, "The hospital"),
+            ("o3", "Tourists visited the lighthouse.", "Tourists", "visit", "the lighthouse")]
+    res, pairs, topics = who_case(rows)
+    assert len(pairs) == 1
+    p = pairs.row(0, named=True)
+    assert p["basis"] == "who-did-it" and {p["agent_a"], p["agent_b"]} == {"the army", "Rebel fighters"}
+    assert p["predicate"] == verb and p["patient"].lower() == "the hospital"
+    assert p["p_contradiction"] == 0.1  # the NLI score is reported as it is, not made up
+    md = render_contradictions_md(pairs, topics, res.claims, {
         "documents": 3, "outlets": 3, "claims": 3, "clusters": 3, "nli_model": "fake-nli",
         "contradiction_threshold": 0.8, "candidate_threshold": 0.45, "within_outlet": False, "candidates": 0})
-    assert "1 flagged pair (0 by NLI, 1 who-did-it)" in md
-    assert "(who did it, in this claim: army)" in md and "(who did it, in this claim: Rebel fighters)" in md
-    assert "flagged as who did it: army vs Rebel fighters" in md
+    assert "1 flagged pair (0 by NLI alone, 1 who-did-it)" in md
+    assert "(who did it, in this claim: the army)" in md and "(who did it, in this claim: Rebel fighters)" in md
+
+
+@pytest.mark.parametrize("change, why", [
+    ({"agent": "The army"}, "same agent"),
+    ({"outlet": "o1"}, "same outlet"),
+    ({"patient": "the tariff rules"}, "another target"),
+    ({"predicate": "visit"}, "another act"),
+    ({"agent": "it"}, "a pronoun is no party"),
+    ({"negated": True}, "a negated claim says nobody did it"),
+    ({"stance": "denies"}, "a denial is not an account"),
+    ({"predicate": "say"}, "a light verb names no act"),
+])
+def test_no_who_did_it_pair_without_a_real_conflict(change, why):
+    second = {"outlet": "o2", "text": "Rebel fighters shelled the hospital.", "agent": "Rebel fighters",
+              "predicate": "shell", "patient": "the hospital", "negated": False, "stance": "asserts"}
+    if "predicate" in change and change["predicate"] in ("visit", "say"):
+        second["text"] = f"Rebel fighters {change['predicate']} the hospital."
+    second.update(change)
+    rows = [("o1", "The army shelled the hospital.", "the army", "shell", "the hospital"),
+            (second["outlet"], second["text"], second["agent"], second["predicate"], second["patient"])]
+    _, pairs, _ = who_case(rows, negated=[False, second["negated"]], stance=["asserts", second["stance"]])
+    assert pairs.is_empty(), why
+
+
+def test_who_did_it_pair_that_nli_calls_the_same_claim_is_dropped():
+    rows = [("o1", "The army shelled the hospital.", "the army", "shell", "the hospital"),
+            ("o2", "The army shelled the hospital.", "Army units", "shell", "the hospital")]
+    _, pairs, _ = who_case(rows)
+    assert pairs.is_empty()
+
+
+def test_reverse_direction_only_where_it_can_change_the_decision():
+    texts = TEXTS + ["the regime broke the truce in march", "rebels broke the truce in march"]
+    outlets = OUTLETS + ["o6", "o7"]
+    vecs = unit([[1, 0.00, 0], [1, 0.01, 0], [1, 0.30, 0], [1, 0.31, 0], [0, 0, 1], [0.6, 0.0, 0.8],
+                 [0.6, 0.3, 0.75]])
+    nli = FakeNLI()
+    claims = frame(texts, outlets)
+    judge = NLIJudge(FakeNLI(), 0.8, 0.4, 0.6, 0.5)
+    res = cluster_claims(claims, vecs, build_faiss(vecs), judge, k=6)
+    found = find_contradictions(res.claims, vecs, res.candidates, res.claims["cluster_id"].to_numpy(), nli, SETTINGS)
+    c = found.counts
+    assert c["nli_calls"] == c["contradiction_candidates"] + (c["contradiction_candidates"]
+                                                               - c["nli_calls_reverse_skipped"])
+    assert c["nli_calls_reverse_skipped"] > 0 and nli.calls == c["nli_calls"]
+    # the same flags as scoring every pair both ways
+    full = {}
+    ids, tx = res.claims["claim_id"].to_list(), res.claims["core"].to_list()
+    cl = res.claims["cluster_id"].to_list()
+    for i, j in zip(res.candidates.i.tolist(), res.candidates.j.tolist(), strict=True):
+        if cl[i] != cl[j] and outlets[i] != outlets[j]:
+            a, b = sorted((i, j), key=lambda r: ids[r])
+            ab, ba = FakeNLI().predict([(tx[a], tx[b])]), FakeNLI().predict([(tx[b], tx[a])])
+            full[(ids[a], ids[b])] = float(contradiction_score(ab, ba)[0]) >= SETTINGS.contradiction_threshold
+    assert set(found.pairs.select("claim_id_a", "claim_id_b").iter_rows()) == {k for k, v in full.items() if v}
+
+
+@pytest.mark.parametrize("rule", ["min", "mean", "max", "forward"])
+def test_skipping_the_reverse_never_changes_a_flag(rule):
+    rng = np.random.default_rng(0)
+    ab, ba = rng.dirichlet([1, 1, 1], 500).astype(np.float32), rng.dirichlet([1, 1, 1], 500).astype(np.float32)
+    for t in (0.3, 0.6, 0.8):
+        flagged = contradiction_score(ab, ba, rule) >= t
+        assert not (flagged & ~needs_reverse(ab, rule, t)).any()
+    assert needs_reverse(ab, rule, 0.8).sum() < 500 or rule == "max"  # the cut saves calls
+
+
+def test_unknown_rule_is_a_settings_error():
+    from claimmatch.config import load_settings
+    from claimmatch.errors import ClaimmatchError
+
+    with pytest.raises(ClaimmatchError, match="contradiction_rule"):
+        load_settings(overrides={"contradiction_rule": "median"}, environ={})
+
+
+def _cut(side, edges):
+    return sum(side[a] != side[b] for a, b in edges)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_camps_put_the_most_flagged_pairs_across(seed):
+    rng = random.Random(seed)
+    nodes = list(range(rng.randint(3, 7)))
+    edges = {(a, b) for a, b in itertools.combinations(nodes, 2) if rng.random() < 0.5}
+    edges |= {(n, n + 1) for n in nodes[:-1]}  # connected
+    adj = {n: set() for n in nodes}
+    for a, b in edges:
+        adj[a].add(b)
+        adj[b].add(a)
+    side = _camps(set(nodes), adj)
+    best = max(_cut(dict(zip(nodes, bits, strict=True)), edges)
+               for bits in itertools.product((0, 1), repeat=len(nodes)))
+    # one-flip local search is not exact max-cut, but never worse than half the pairs, and usually optimal
+    assert _cut(side, edges) >= max(best - 1, len(edges) / 2)
+
+
+def test_claims_naming_the_same_subject_are_candidates_whatever_their_cosine():
+    texts = ["the airport in Aleppo was shelled", "the airport in Aleppo was not shelled", "markets rose in Paris"]
+    claims = frame(texts, ["o1", "o2", "o3"]).with_columns(
+        pl.Series("entities", [["Aleppo"], ["Aleppo"], ["Paris"]], dtype=pl.List(pl.String)))
+    vectors = unit([[1, 0, 0], [0, 1, 0], [0, 0, 1]])  # cosine 0: never neighbours
+    for max_claims, expected in ((20, 1), (0, 0), (1, 0)):
+        settings = Settings(**{**SETTINGS.as_dict(), "subject_key_max_claims": max_claims})
+        found = find_contradictions(claims, vectors, build_faiss(vectors), np.arange(3), FakeNLI(), settings)
+        assert len(found.pairs) == expected, max_claims
+    # a subject named by more claims than the cap says too little to pair them
+    many = frame(texts * 3, [f"o{k}" for k in range(9)]).with_columns(
+        pl.Series("entities", [["Aleppo"], ["Aleppo"], ["Paris"]] * 3, dtype=pl.List(pl.String)))
+    vec9 = np.eye(9, dtype=np.float32)
+    capped = Settings(**{**SETTINGS.as_dict(), "subject_key_max_claims": 5})
+    found = find_contradictions(many, vec9, build_faiss(vec9), np.arange(9), FakeNLI(), capped)
+    assert found.counts["contradiction_candidates"] == 3  # the three Paris claims only

@@ -1,10 +1,8 @@
-"""Contradictions: cross-outlet claim pairs the NLI model calls contradictory, grouped into topics.
+"""Topics and camps: the contradiction graph over near-duplicate clusters, split into two sides.
 
-Pairs come from the clustering stage (FAISS neighbours down to the "same subject" threshold, judged by
-NLI in both directions), so no extra model pass is needed, plus conflicting accounts of who did it
-(:mod:`claimmatch.accounts`). A topic is a connected part of the contradiction graph over near-duplicate
-clusters; its camps are the two sides of the split that puts the most flagged pairs across camps, so
-every outlet repeating a version lands on the same side.
+A topic is a connected part of the graph whose nodes are clusters and whose edges are flagged pairs;
+its camps are the two sides of the split that puts the most flagged pairs across camps, so every
+outlet repeating a version lands on the same side.
 """
 
 from __future__ import annotations
@@ -13,22 +11,9 @@ import re
 from collections import Counter, defaultdict, deque
 from dataclasses import dataclass
 
-import numpy as np
 import polars as pl
 
-from claimmatch.accounts import AccountConflicts
-from claimmatch.cluster import Candidates
-from claimmatch.judge import Judgement, contradiction_score, entailment_score
-
-PAIR_COLUMNS = ["claim_id_a", "claim_id_b", "doc_id_a", "doc_id_b", "outlet_a", "outlet_b", "text_a", "text_b",
-                "speaker_a", "speaker_b", "similarity", "p_contradiction", "p_entailment", "topic_id",
-                "cluster_id_a", "cluster_id_b", "basis"]
-PAIR_SCHEMA = {"claim_id_a": pl.String, "claim_id_b": pl.String, "doc_id_a": pl.String, "doc_id_b": pl.String,
-               "outlet_a": pl.String, "outlet_b": pl.String, "text_a": pl.String, "text_b": pl.String,
-               "speaker_a": pl.String, "speaker_b": pl.String, "similarity": pl.Float64,
-               "p_contradiction": pl.Float64, "p_entailment": pl.Float64, "topic_id": pl.Int64,
-               "cluster_id_a": pl.Int64, "cluster_id_b": pl.Int64, "basis": pl.String}
-NLI_BASIS = "nli"
+from claimmatch.contradict.pairs import PAIR_COLUMNS
 
 
 @dataclass
@@ -38,67 +23,6 @@ class Topic:
     camps: tuple[list[int], list[int]]  # cluster ids on each side
     pair_count: int
     max_p_contradiction: float
-
-
-def flag_pairs(claims: pl.DataFrame, cand: Candidates, verdict: Judgement, threshold: float,
-               within_outlet: bool = False) -> pl.DataFrame:
-    """Candidate pairs above ``threshold`` that sit in different clusters (and outlets, by default)."""
-    if verdict.nli_ab is None or len(cand) == 0:
-        return pl.DataFrame(schema={c: PAIR_SCHEMA[c] for c in PAIR_COLUMNS if c != "topic_id"})
-    p_con = contradiction_score(verdict.nli_ab, verdict.nli_ba)
-    p_ent = entailment_score(verdict.nli_ab, verdict.nli_ba)
-    cluster = claims["cluster_id"].to_numpy()
-    outlet = np.asarray(claims["outlet"].to_list(), dtype=object)
-    keep = (p_con >= threshold) & (cluster[cand.i] != cluster[cand.j])
-    if not within_outlet:
-        keep &= outlet[cand.i] != outlet[cand.j]
-    ks = np.flatnonzero(keep)
-    return _pair_frame(claims, cand.i[ks], cand.j[ks], cand.sim[ks], p_con[ks], p_ent[ks],
-                       [NLI_BASIS] * len(ks))
-
-
-def _pair_frame(claims: pl.DataFrame, i: np.ndarray, j: np.ndarray, sim: np.ndarray, p_con: np.ndarray,
-                p_ent: np.ndarray, basis: list[str]) -> pl.DataFrame:
-    cluster = claims["cluster_id"].to_numpy()
-    cols = claims.select("claim_id", "doc_id", "outlet", "text", "speaker").rows()
-    rows = []
-    for k in range(len(i)):
-        a, b = cols[int(i[k])], cols[int(j[k])]
-        rows.append({"claim_id_a": a[0], "claim_id_b": b[0], "doc_id_a": a[1], "doc_id_b": b[1],
-                     "outlet_a": a[2], "outlet_b": b[2], "text_a": a[3], "text_b": b[3],
-                     "speaker_a": a[4], "speaker_b": b[4], "similarity": round(float(sim[k]), 4),
-                     "p_contradiction": round(float(p_con[k]), 4), "p_entailment": round(float(p_ent[k]), 4),
-                     "cluster_id_a": int(cluster[i[k]]), "cluster_id_b": int(cluster[j[k]]), "basis": basis[k]})
-    schema = {c: PAIR_SCHEMA[c] for c in PAIR_COLUMNS if c != "topic_id"}
-    return pl.DataFrame(rows, schema=schema)
-
-
-def account_pairs(claims: pl.DataFrame, conflicts: AccountConflicts, vectors: np.ndarray, model,
-                  texts: list[str], entailment_threshold: float, batch_size: int = 64,
-                  flagged: pl.DataFrame | None = None) -> pl.DataFrame:
-    """Conflicting who-did-it accounts as flagged pairs, scored by NLI; pairs NLI calls agreeing are dropped.
-
-    Pairs already flagged by NLI are not repeated.
-    """
-    seen = set() if flagged is None else set(flagged.select("claim_id_a", "claim_id_b").iter_rows())
-    ids = claims["claim_id"].to_list()
-    keep = [k for k in range(len(conflicts.i))
-            if (ids[conflicts.i[k]], ids[conflicts.j[k]]) not in seen and (ids[conflicts.j[k]], ids[conflicts.i[k]]) not in seen]
-    i, j = conflicts.i[keep], conflicts.j[keep]
-    if len(i) == 0:
-        return _pair_frame(claims, i, j, np.zeros(0), np.zeros(0), np.zeros(0), [])
-    from claimmatch.nli import predict_both_directions
-
-    pairs = [(texts[a], texts[b]) for a, b in zip(i.tolist(), j.tolist(), strict=True)]
-    ab, ba = predict_both_directions(model, pairs, batch_size)
-    p_con, p_ent = contradiction_score(ab, ba), entailment_score(ab, ba)
-    agree = p_ent >= entailment_threshold
-    sim = np.einsum("ij,ij->i", vectors[i], vectors[j])
-    acc = conflicts.accounts
-    basis = [f"who did it: {acc[a].agent} vs {acc[b].agent} ({acc[a].act}: {acc[a].target} / {acc[b].target})"
-             for a, b in zip(i.tolist(), j.tolist(), strict=True)]
-    ok = np.flatnonzero(~agree)
-    return _pair_frame(claims, i[ok], j[ok], sim[ok], p_con[ok], p_ent[ok], [basis[k] for k in ok])
 
 
 def _camps(nodes: set[int], adj: dict[int, set[int]]) -> dict[int, int]:

@@ -1,0 +1,116 @@
+"""Who did it: claims giving the same act on the same target to different agents, from claim frames.
+
+Outlets disagree most often about *who* did something (broke the truce, shelled the town, leaked the
+memo), and an NLI model calls such pairs neutral: both sentences can be true. The claims table gives
+each claim a frame (``agent``, ``predicate`` lemma, ``patient``); two asserted, non-negated claims from
+different outlets conflict when their predicates are the same lemma or close by embedding, their
+patients are the same thing (embedding similarity), their agents are different parties (embedding
+similarity below a threshold), and the claims themselves are about one subject. Whatever the verb.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+# Verbs that say nothing about who did something: copulas, possession, reporting, light verbs.
+LIGHT_VERBS = frozenset(
+    "be have do say tell make take get go come give put seem become appear remain know think see want need "
+    "use include mean let keep begin start continue try".split())
+PRONOUNS = frozenset("it he she they we i you him her them us me this that these those which who what there "
+                      "one some all both each others".split())
+_DETERMINERS = frozenset("the a an its their his her our your this that these those some".split())
+
+
+def normalize(phrase: str) -> str:
+    """Lower case, no leading determiner, no hyphens ("The cease-fire" → "ceasefire")."""
+    words = re.findall(r"[\w’']+", phrase.lower().replace("-", ""))
+    while words and words[0] in _DETERMINERS:
+        words.pop(0)
+    return " ".join(words)
+
+
+def _is_party(phrase: str | None) -> bool:
+    norm = normalize(phrase or "")
+    return bool(norm) and norm not in PRONOUNS
+
+
+@dataclass
+class FramePairs:
+    """Row pairs (i, j) whose frames conflict, with the phrases that make them conflict."""
+
+    i: np.ndarray
+    j: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.i)
+
+
+def eligible_rows(claims: pl.DataFrame) -> np.ndarray:
+    """Claims whose frame names an act, a target and a party that did it, asserted and not negated."""
+    stance = claims["stance"].to_list()
+    negated = claims["negated"].to_list()
+    rows = []
+    for k, (agent, pred, patient) in enumerate(claims.select("agent", "predicate", "patient").iter_rows()):
+        if (pred and pred.lower() not in LIGHT_VERBS and _is_party(agent) and _is_party(patient)
+                and not negated[k] and stance[k] in (None, "asserts")):
+            rows.append(k)
+    return np.asarray(rows, dtype=np.int64)
+
+
+def frame_pairs(claims: pl.DataFrame, clusters: np.ndarray, claim_vectors: np.ndarray,
+                encode: Callable[[list[str]], np.ndarray], *, predicate_threshold: float, target_threshold: float,
+                agent_threshold: float, subject_threshold: float, within_outlet: bool = False,
+                max_partners: int = 50, block: int = 2048) -> FramePairs:
+    """Pairs of claims giving the same act on the same target to different agents.
+
+    ``encode`` returns L2-normalised vectors (the run's embedder), so similarities are dot products.
+    Each frame is compared with the ``max_partners`` frames whose targets are most similar, a block of
+    rows at a time, so memory stays bounded on large corpora.
+    """
+    rows = eligible_rows(claims)
+    empty = FramePairs(np.zeros(0, np.int64), np.zeros(0, np.int64))
+    if len(rows) < 2:
+        return empty
+    pick = rows.tolist()
+    agents_raw = [claims["agent"][r] for r in pick]
+    agents_n = [normalize(a) for a in agents_raw]
+    preds = [claims["predicate"][r].lower() for r in pick]
+    patients = encode([normalize(claims["patient"][r]) for r in pick])
+    agents = encode(agents_n)
+    distinct = sorted(set(preds))
+    pred_vec = dict(zip(distinct, encode(distinct), strict=True))
+    outlets = np.asarray(claims["outlet"].to_list(), dtype=object)
+    cl = np.asarray(clusters)
+    found: set[tuple[int, int]] = set()
+    k = min(max_partners + 1, len(rows))
+    for start in range(0, len(rows), block):
+        t_sim = patients[start:start + block] @ patients.T
+        top = (np.argpartition(-t_sim, k - 1, axis=1)[:, :k] if k < len(rows)
+               else np.tile(np.arange(len(rows)), (len(t_sim), 1)))
+        for off in range(len(t_sim)):
+            x = start + off
+            for y in top[off].tolist():
+                if y == x or t_sim[off, y] < target_threshold or agents_n[x] == agents_n[y]:
+                    continue
+                i, j = sorted((int(rows[x]), int(rows[y])))
+                if (i, j) in found or cl[i] == cl[j] or (not within_outlet and outlets[i] == outlets[j]):
+                    continue
+                if preds[x] != preds[y] and float(pred_vec[preds[x]] @ pred_vec[preds[y]]) < predicate_threshold:
+                    continue
+                if float(agents[x] @ agents[y]) >= agent_threshold:
+                    continue
+                va = np.asarray(claim_vectors[i], dtype=np.float32)
+                vb = np.asarray(claim_vectors[j], dtype=np.float32)
+                if float(va @ vb) < subject_threshold:
+                    continue
+                found.add((i, j))
+    if not found:
+        return empty
+    keys = sorted(found)
+    return FramePairs(np.asarray([a for a, _ in keys], np.int64), np.asarray([b for _, b in keys], np.int64))
+
