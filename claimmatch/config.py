@@ -64,10 +64,10 @@ class Settings:
     frame_entailment_threshold: float = 0.65
     within_outlet: bool = False
     # Who-did-it conflicts (claimmatch/contradict/who_did_it.py): the same act (same predicate lemma, or
-    # predicate words at least predicate_threshold similar) on the same target (patients at least
+    # verb phrases "predicate patient" at least predicate_threshold similar) on the same target (patients at least
     # target_threshold similar) by different agents (agents less than agent_threshold similar), in claims at
     # least who_subject_threshold similar. See docs/EVALUATION.md, "Who did it, from frames".
-    predicate_threshold: float = 0.42
+    predicate_threshold: float = 0.70
     target_threshold: float = 0.5
     agent_threshold: float = 0.3
     who_subject_threshold: float = 0.0

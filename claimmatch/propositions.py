@@ -128,6 +128,9 @@ def _is_clause_head(tok) -> bool:
     if tok.dep_ == "ccomp" and tok.head.lemma_.lower() not in REPORTING and not any(
             c.dep_ == "mark" for c in tok.children):
         return False  # "make militants split off": a complement, not a clause of its own
+    if tok.dep_ in {"advcl", "ccomp"} and tok.tag_ == "VBG" and not any(
+            c.dep_ in {"aux", "auxpass", "mark"} for c in tok.children):
+        return False  # "decreased its forces operating in Syria": a participle with a subject, not a clause
     if tok.dep_ == "conj":
         base = tok
         while base.dep_ == "conj":
@@ -346,6 +349,20 @@ def propositions(sent, *, headline: bool = False) -> list[Proposition]:
             if first > 0 and sent[first - 1].text in {",", "—", "–"} and len(sub) >= 4 and _has_verb(sub):
                 appos_claims.append(t)
                 appos_drop.update(x.i for x in sub)
+    # A reduced passive with its agent ("cease-fire breached by US-backed groups", "the hospital bombed by
+    # Russian jets") states an act and who did it: a claim of its own, as an apposition is.
+    passive_claims = []
+    for t in tokens:
+        if (t.dep_ == "acl" and t.tag_ == "VBN" and t.head.pos_ in {"NOUN", "PROPN"} and t.head.dep_ != "ROOT"
+                and any(c.dep_ == "agent" and any(g.dep_ == "pobj" for g in c.children) for c in t.children)):
+            passive_claims.append(t)
+            span = {x.i for x in t.subtree}
+            first, last = min(span), max(span)
+            span |= {i for i in (first - 1, last + 1) if 0 <= i < len(tokens) and sent[i].text in {",", "—", "–"}}  # "The report, written by X, was …"
+            if t.head.dep_ == "conj":  # "… stalled and cease-fire breached by X": the noun goes with it
+                span |= {x.i for x in t.head.subtree}
+                span |= {c.i for c in t.head.head.children if c.dep_ == "cc" and c.i < t.head.i}
+            appos_drop.update(span)
     subtrees = {h.i: {x.i for x in h.subtree} for h in heads}
     for h in heads:
         # The clause: h's subtree minus nested clause heads' subtrees (each becomes its own claim).
@@ -404,6 +421,19 @@ def propositions(sent, *, headline: bool = False) -> list[Proposition]:
         out.append((t.i, Proposition(text, kept[0].idx, kept[-1].idx + len(kept[-1].text), agent=holder,
                                      predicate="be", patient=_join(kept), entities=ents, numbers=nums,
                                      dates=dates)))
+    for t in passive_claims:
+        patient = _phrase(t.head, {x.i for x in t.subtree})
+        kept = _tidy(list(t.subtree))
+        agent_tok = next(g for c in t.children if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj")
+        if not kept or not patient:
+            continue
+        ents, nums, dates = _mentions([*t.head.subtree])
+        aux = "were" if t.head.tag_ in {"NNS", "NNPS"} else "was"
+        noun_start = min(x.idx for x in t.head.subtree if x.i not in {y.i for y in t.subtree})
+        out.append((t.i, Proposition(_readable(f"{patient} {aux} {_join(kept)}"), min(noun_start, kept[0].idx),
+                                     kept[-1].idx + len(kept[-1].text), agent=_phrase(agent_tok),
+                                     predicate=t.lemma_.lower(), patient=patient, entities=ents, numbers=nums,
+                                     dates=dates, passive=True)))
     if not out and headline:
         kept = _tidy(tokens)
         if sum(t.is_alpha for t in kept) >= 2:

@@ -198,3 +198,20 @@ def test_impersonal_it_is_no_speaker():
                "not fighting")
     assert row["speaker"] is None
     assert row["negated"] is True
+
+
+def test_reduced_passive_with_agent_is_a_claim_of_who_did_it():
+    rows = claims_of("With the peace process stalled and cease-fire breached by US-backed terrorist groups, "
+                     "Russia's patience is clearly running out.")
+    row = only(rows, "breached")
+    assert row["text"] == "Cease-fire was breached by US-backed terrorist groups."
+    assert (row["agent"], row["predicate"], row["patient"]) == ("US-backed terrorist groups", "breach", "cease-fire")
+    assert "breached" not in only(rows, "stalled")["text"]
+    report = only(claims_of("The report, written by two analysts, was published on Monday."), "published")
+    assert report["text"] == "The report was published on Monday."
+
+
+def test_participle_with_a_subject_is_no_clause_of_its_own():
+    rows = claims_of("Russia had already decreased its forces operating in Syria, as it scaled down its airstrikes.")
+    assert not any(r["text"].startswith("Its forces operating") for r in rows)
+    assert any("decreased its forces operating in Syria" in r["text"] for r in rows)

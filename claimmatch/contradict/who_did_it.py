@@ -3,7 +3,8 @@
 Outlets disagree most often about *who* did something (broke the truce, shelled the town, leaked the
 memo), and an NLI model calls such pairs neutral: both sentences can be true. The claims table gives
 each claim a frame (``agent``, ``predicate`` lemma, ``patient``); two asserted, non-negated claims from
-different outlets conflict when their predicates are the same lemma or close by embedding, their
+different outlets conflict when their predicates are the same lemma or their verb phrases (predicate +
+patient) are close by embedding, their
 patients are the same thing (embedding similarity), their agents are different parties (embedding
 similarity below a threshold), and the claims themselves are about one subject. Whatever the verb.
 """
@@ -64,7 +65,8 @@ def eligible_rows(claims: pl.DataFrame) -> np.ndarray:
 
 def frame_pairs(claims: pl.DataFrame, clusters: np.ndarray, claim_vectors: np.ndarray,
                 encode: Callable[[list[str]], np.ndarray], *, predicate_threshold: float, target_threshold: float,
-                agent_threshold: float, subject_threshold: float, within_outlet: bool = False,
+                agent_threshold: float, subject_threshold: float, other_verb_claim_threshold: float = 0.45,
+                within_outlet: bool = False,
                 max_partners: int = 50, block: int = 2048) -> FramePairs:
     """Pairs of claims giving the same act on the same target to different agents.
 
@@ -82,8 +84,10 @@ def frame_pairs(claims: pl.DataFrame, clusters: np.ndarray, claim_vectors: np.nd
     preds = [claims["predicate"][r].lower() for r in pick]
     patients = encode([normalize(claims["patient"][r]) for r in pick])
     agents = encode(agents_n)
-    distinct = sorted(set(preds))
-    pred_vec = dict(zip(distinct, encode(distinct), strict=True))
+    # Two different verbs name one act when their verb phrases ("violate ceasefire" / "breach ceasefire")
+    # are close: single-word embeddings cannot tell "violate"/"breach" (0.43) from "help"/"result" (0.43).
+    acts = [f"{p} {normalize(claims['patient'][r])}" for p, r in zip(preds, pick, strict=True)]
+    act_vec = encode(acts)
     outlets = np.asarray(claims["outlet"].to_list(), dtype=object)
     cl = np.asarray(clusters)
     found: set[tuple[int, int]] = set()
@@ -100,13 +104,17 @@ def frame_pairs(claims: pl.DataFrame, clusters: np.ndarray, claim_vectors: np.nd
                 i, j = sorted((int(rows[x]), int(rows[y])))
                 if (i, j) in found or cl[i] == cl[j] or (not within_outlet and outlets[i] == outlets[j]):
                     continue
-                if preds[x] != preds[y] and float(pred_vec[preds[x]] @ pred_vec[preds[y]]) < predicate_threshold:
-                    continue
                 if float(agents[x] @ agents[y]) >= agent_threshold:
                     continue
                 va = np.asarray(claim_vectors[i], dtype=np.float32)
                 vb = np.asarray(claim_vectors[j], dtype=np.float32)
-                if float(va @ vb) < subject_threshold:
+                claim_sim = float(va @ vb)
+                if claim_sim < subject_threshold:
+                    continue
+                # Different verbs: their phrases must be close AND the claims must share a subject, since
+                # phrase embeddings lean on the shared target more than on the verb.
+                if preds[x] != preds[y] and (float(act_vec[x] @ act_vec[y]) < predicate_threshold
+                                             or claim_sim < other_verb_claim_threshold):
                     continue
                 found.add((i, j))
     if not found:
