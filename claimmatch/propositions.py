@@ -49,6 +49,8 @@ CLAUSE_DEPS = {"conj", "advcl", "ccomp", "parataxis", "relcl"}
 RELATIVE = {"which", "who", "whom", "that", "whose"}
 PERSON_PRONOUNS = {"he", "she", "they", "him", "her", "them"}
 IMPERSONAL = {"it", "this", "that", "there"}
+PLACE_TIME_PREPS = {"near", "at", "around", "across", "inside", "outside", "beyond", "during", "after", "before",
+                    "since", "until", "till", "throughout", "amid", "among"}
 QUOTES = set("“”«»\"‘’„‹›") | {"''", "``"}
 _MONTHS = ("january february march april may june july august september october november december jan feb mar "
            "apr jun jul aug sep sept oct nov dec").split()
@@ -240,7 +242,7 @@ def _frame(head, kept: set[int], rel_antecedent: str | None) -> dict:
                 break
         else:
             for child in pred.children:  # "resumed south of Aleppo", "joined in the attack"
-                if child.dep_ == "prep":
+                if child.dep_ == "prep" and child.lower_ not in PLACE_TIME_PREPS:  # "fought near X": X is no target
                     obj = next((p for p in child.children if p.dep_ == "pobj"), None)
                     if obj is not None:
                         patient = _phrase(obj)

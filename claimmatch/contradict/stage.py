@@ -159,7 +159,6 @@ def find_contradictions(claims: pl.DataFrame, vectors: np.ndarray, faiss_index_o
         fab = scores.get(fkeys, ftexts, reverse=False)
         fba = scores.get(fkeys, ftexts, reverse=True)
         agree = entailment_score(fab, fba) >= settings.entailment_threshold  # NLI says they say the same
-        agree |= ~_same_act(claims, fi, fj, text_col, scorer, settings)
         fcon = contradiction_score(fab, fba, settings.contradiction_rule)
         fent = entailment_score(fab, fba)
         sims = pair_cosines(vectors, fi, fj) if len(fi) else np.zeros(0, np.float32)
@@ -179,35 +178,6 @@ def find_contradictions(claims: pl.DataFrame, vectors: np.ndarray, faiss_index_o
         "nli_seconds": round(scores.seconds, 3),
     }
     return Contradictions(pairs, topics, counts, scores.table())
-
-
-def _mask_agent(text: str, agent: str | None) -> str:
-    """The claim with its agent replaced by "someone": what was done, to what, without who did it."""
-    if agent:
-        k = text.lower().find(agent.lower())
-        if k >= 0:
-            masked = f"{text[:k]}someone{text[k + len(agent):]}"
-            return masked[0].upper() + masked[1:]
-    return text
-
-
-def _same_act(claims: pl.DataFrame, fi: np.ndarray, fj: np.ndarray, text_col: str, scorer: PairScorer,
-              settings: Settings) -> np.ndarray:
-    """Per frame pair: do the two claims report one act? Same verb lemma: yes. Different verbs ("violated
-    the ceasefire" / "keep on breaching the ceasefire agreement"): the NLI model must find entailment, in
-    either direction, between the claims with their agents masked. Word embeddings cannot decide this:
-    "violate"/"breach" and "help"/"result" are equally close (0.43)."""
-    preds = claims["predicate"].to_list()
-    agents = claims["agent"].to_list()
-    texts = claims[text_col].to_list()
-    same = np.array([preds[a] == preds[b] for a, b in zip(fi.tolist(), fj.tolist(), strict=True)], dtype=bool)
-    ask = np.flatnonzero(~same)
-    if len(ask):
-        pairs = [(_mask_agent(texts[fi[k]], agents[fi[k]]), _mask_agent(texts[fj[k]], agents[fj[k]])) for k in ask]
-        probs = scorer.predict(pairs + [(b, a) for a, b in pairs], batch_size=settings.batch_size)
-        ent = np.maximum(probs[:len(pairs), 0], probs[len(pairs):, 0])
-        same[ask] = ent >= settings.entailment_threshold
-    return same
 
 
 def _pair_table(claims: pl.DataFrame, flagged: dict, nli_keys: set, frames: dict, text_col: str) -> pl.DataFrame:
