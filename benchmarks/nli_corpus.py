@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks import data, results
-from benchmarks.results import log
+from benchmarks.results import log, replace_section
 
 SOURCES = {"Reuters": "reuters21578.jsonl", "AG News": "ag_news_test.jsonl", "BBC": "bbc_news.jsonl"}
 BEGIN, END = "<!-- nli_corpus:begin -->", "<!-- nli_corpus:end -->"
@@ -161,15 +161,7 @@ def save(result: dict, args: argparse.Namespace) -> None:
     if str(args.markdown) == "-":
         print(md)
         return
-    path = args.markdown
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    if BEGIN in text and END in text:
-        text = text[:text.index(BEGIN)] + md + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip("\n") + "\n\n" + md + "\n"
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    replace_section(args.markdown, md, BEGIN, END)
 
 
 def markdown(data: dict) -> str:

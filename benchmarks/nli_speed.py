@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks import data, results
-from benchmarks.results import log
+from benchmarks.results import log, replace_section
 from claimmatch.config import NLI_PRECISIONS, Settings
 from claimmatch.nli import LABELS, load_model
 
@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     if str(args.markdown) == "-":
         print(md)
     else:
-        replace_section(args.markdown, md)
+        replace_section(args.markdown, md, BEGIN, END)
     log(f"fastest variant within {MAX_LOSS_POINTS} point on every set: {result['fastest_within_budget']}; "
          f"wrote {args.json}")
     return 0
@@ -189,17 +189,6 @@ def markdown(r: dict, args: argparse.Namespace) -> str:
               f"**{r['fastest_within_budget']}**; the shipped default (`Settings.nli_precision`) is "
               f"**{r['shipped_default']}**. Raw numbers: `docs/nli_speed.json`.", END]
     return "\n".join(lines)
-
-
-def replace_section(path: Path, section: str) -> None:
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    if BEGIN in text and END in text:
-        text = text[:text.index(BEGIN)] + section + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 if __name__ == "__main__":

@@ -62,6 +62,20 @@ def emit(data: dict, path: Path | None = None) -> None:
         os.replace(tmp, path)
 
 
+def replace_section(path: Path, section: str, begin: str, end: str) -> None:
+    """Put ``section`` (which starts with ``begin`` and ends with ``end``) in place of the old one in a
+    Markdown file, or append it; temp file, then rename."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if begin in text and end in text:
+        text = text[:text.index(begin)] + section + text[text.index(end) + len(end):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
 def real_vectors(index_dir: Path) -> np.ndarray:
     """Live MiniLM claim vectors of an index built by bench_index_build.py (float16 memmap)."""
     from claimmatch.store import open_index
