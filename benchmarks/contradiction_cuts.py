@@ -95,7 +95,7 @@ def run_arc(items: list[dict], model, encode, settings: Settings, configs: dict[
         index = faiss.IndexFlatIP(vec.shape[1])
         index.add(np.ascontiguousarray(vec, dtype=np.float32))
         indexes.append(index)
-    from claimmatch.contradict.legacy_frames import add_frames
+    from benchmarks.sentence_frames import add_frames
 
     framed = [add_frames(claims_of(it), "text") for it in items]  # entities, agent, patient per claim
     out["results"] = {}

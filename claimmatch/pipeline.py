@@ -21,7 +21,6 @@ from claimmatch.cluster import ClusterResult, cluster_claims
 from claimmatch.config import Settings
 from claimmatch.contradict import Contradictions, find_contradictions
 from claimmatch.contradict import store as contradiction_store
-from claimmatch.contradict.legacy_frames import add_frames
 from claimmatch.embed import Embedder, MiniLMEmbedder
 from claimmatch.errors import InputError
 from claimmatch.ingest import load_documents
@@ -132,11 +131,9 @@ def analyze(claims: pl.DataFrame, vectors: np.ndarray, faiss_index, settings: Se
         return writers, out
     judge_calls = getattr(judge, "pairs_scored", 2 * len(result.candidates))
     with timer.stage("contradictions"):
-        # Claims tables without frame columns (the regex extractor's) get them from the adapter.
-        framed = add_frames(result.claims, settings.embed_field)
         # Clustering retrieved neighbours down to the candidate threshold already: reuse them.
         source = result.candidates if judge.min_similarity <= settings.candidate_threshold else faiss_index
-        found: Contradictions = find_contradictions(framed, vectors, source, result.claims["cluster_id"].to_numpy(),
+        found: Contradictions = find_contradictions(result.claims, vectors, source, result.claims["cluster_id"].to_numpy(),
                                                     scorer, settings, encode=encode, known=known)
     nli_seconds = getattr(judge, "seconds", 0.0) + found.counts["nli_seconds"]
     n_scored = judge_calls + found.counts["nli_calls"]

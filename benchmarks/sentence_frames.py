@@ -1,10 +1,9 @@
-"""Temporary adapter: claim frames for claims tables made before the parser-based extractor.
+"""One frame per whole sentence, for benchmarks that score sentences rather than atomic claims.
 
 The contradiction stage reads frames (``agent``, ``predicate``, ``patient``, ``negated``, ``stance``,
-``entities``) from the claims table, where the claim extractor puts them. Claims tables of the
-regex extractor (and indexes built with it) lack those columns; this module parses each claim's
-text with spaCy once and adds them, so who-did-it works on such tables too. It does nothing when
-the columns are there, and can be deleted once every claims table carries frames.
+``entities``) from the claims table, where the claim extractor puts them. ``benchmarks.contradiction_cuts``
+builds its ARC claims tables from whole post sentences instead; this parses each sentence with spaCy and
+adds its main frame, so who-did-it can be measured on those tables too.
 """
 
 from __future__ import annotations
