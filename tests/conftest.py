@@ -66,3 +66,22 @@ def articles(tmp_path: Path) -> Path:
         "Harbour open as usual\n\nOfficials insisted the Portville harbour stayed open all week despite rumours. "
         "Tourists visited the old lighthouse on Sunday afternoon.\n", encoding="utf-8")
     return folder
+
+
+@pytest.fixture
+def cli_env(monkeypatch, tmp_path: Path) -> None:
+    """CLI runs with the fake embedder, no NLI, and indexes under this test's tmp_path."""
+    from claimmatch import pipeline
+
+    monkeypatch.setattr(pipeline, "default_embedder", lambda settings: FakeEmbedder())
+    monkeypatch.setenv("CLAIMMATCH_USE_NLI", "false")
+    monkeypatch.setenv("CLAIMMATCH_INDEX_DIR", str(tmp_path / "indexes"))
+
+
+def invoke(*args):
+    """Run the claimmatch CLI in-process on string-converted arguments."""
+    from typer.testing import CliRunner
+
+    from claimmatch.cli import app
+
+    return CliRunner().invoke(app, [str(a) for a in args])

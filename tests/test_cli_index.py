@@ -7,27 +7,13 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from typer.testing import CliRunner
 
-from claimmatch import pipeline
-from claimmatch.cli import app
 from claimmatch.store import IndexLock
 
-from .conftest import FakeEmbedder
+from .conftest import invoke
 from .test_indexing import write_corpus
 
-runner = CliRunner()
-
-
-@pytest.fixture(autouse=True)
-def fake_model(monkeypatch, tmp_path: Path):
-    monkeypatch.setattr(pipeline, "default_embedder", lambda settings: FakeEmbedder())
-    monkeypatch.setenv("CLAIMMATCH_USE_NLI", "false")
-    monkeypatch.setenv("CLAIMMATCH_INDEX_DIR", str(tmp_path / "indexes"))
-
-
-def invoke(*args):
-    return runner.invoke(app, [str(a) for a in args])
+pytestmark = pytest.mark.usefixtures("cli_env")
 
 
 def test_index_build_add_remove_info_search_cluster(tmp_path: Path):

@@ -12,10 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
-from claimmatch import pipeline
-from claimmatch.cli import app
 from claimmatch.config import Settings
 from claimmatch.errors import ClaimmatchError
 from claimmatch.store import (
@@ -32,27 +29,14 @@ from claimmatch.store import faiss_build as faiss_mod
 from claimmatch.store import files as files_mod
 from claimmatch.store import writer as writer_mod
 
-from .conftest import ROOT, FakeEmbedder
+from .conftest import ROOT, FakeEmbedder, invoke
 from .test_indexing import hits, load_index, write_corpus
-
-runner = CliRunner()
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(index_dir=str(tmp_path / "indexes"), cache_dir=str(tmp_path / "cache"), quiet=True,
                     use_nli=False)
-
-
-@pytest.fixture
-def cli_env(monkeypatch, tmp_path: Path):
-    monkeypatch.setattr(pipeline, "default_embedder", lambda settings: FakeEmbedder())
-    monkeypatch.setenv("CLAIMMATCH_USE_NLI", "false")
-    monkeypatch.setenv("CLAIMMATCH_INDEX_DIR", str(tmp_path / "indexes"))
-
-
-def invoke(*args):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 def built(tmp_path: Path, settings: Settings, n: int = 12, name: str = "news", extractor: dict | None = None) -> Path:
