@@ -78,6 +78,10 @@ def test_rerun_after_add_scores_only_new_pairs_and_equals_a_run_from_scratch(cor
     assert s["contradiction_pairs"] >= 2 and s["contradiction_pairs_who_did_it"] >= 1
     assert a["claims_new"] == s["claims"] - before > 0 and a["claims_removed"] == 0
     assert a["nli_pairs_reused"] > 0 and 0 < a["nli_calls"] < s["nli_calls"]
+    # run.json says what the clustering judge asked: every pair one way, the reverse only where it mattered
+    assert s["nli_calls_cluster"] == s["nli_calls_cluster_forward"] + s["nli_calls_cluster_reverse"]
+    assert s["nli_calls_cluster_forward"] == s["nli_calls_cluster_reverse"] + s["nli_calls_cluster_reverse_skipped"]
+    assert s["nli_calls_cluster_reverse_skipped"] > 0 and s["model_calls_cluster"] == s["nli_calls_cluster"]
     # a third run with nothing new asks the model nothing
     third = check("inc", tmp / "run3", settings)
     assert third.info["counts"]["nli_calls"] == 0 and third.info["counts"]["claims_new"] == 0
