@@ -21,7 +21,7 @@ from claimmatch.cluster import ClusterResult, cluster_claims
 from claimmatch.config import Settings
 from claimmatch.contradict import Contradictions, find_contradictions
 from claimmatch.contradict import store as contradiction_store
-from claimmatch.embed import Embedder, MiniLMEmbedder
+from claimmatch.embed import Embedder, MiniLMEmbedder, cached_encoder
 from claimmatch.errors import InputError
 from claimmatch.ingest import load_documents
 from claimmatch.judge import CosineJudge, NLIJudge, PairJudge
@@ -202,7 +202,8 @@ def run(inputs: list[Path | str], out_dir: Path | str, settings: Settings | None
     header = {"documents": len(docs), "outlets": n_outlets, "model": embedder.name, "judge": judge.name,
               "threshold": settings.threshold, "neighbors": settings.neighbors,
               "embed_field": settings.embed_field}
-    writers, out = analyze(claims, vectors, faiss_index, settings, judge, timer, header, embedder.encode)
+    writers, out = analyze(claims, vectors, faiss_index, settings, judge, timer, header,
+                           cached_encoder(embedder, settings.resolved_cache_dir(), settings.batch_size))
     info = {
         "settings": settings.as_dict(),
         "inputs": [str(p) for p in inputs],
@@ -257,7 +258,8 @@ def contradictions(index: str, out_dir: Path | str, settings: Settings | None = 
     previous = (contradiction_store.load(folder, model_name) if scorer is not None and not full
                 else contradiction_store.Stored(None, set()))
     writers, out = analyze(claims, stored.vectors, stored.faiss_index, settings, judge, timer, header,
-                           embedder.encode, known=previous.scores)
+                           cached_encoder(embedder, settings.resolved_cache_dir(), settings.batch_size),
+                           known=previous.scores)
     ids = claims["claim_id"].to_list()
     live = set(ids)
     counts = {"documents": header["documents"], "claims": len(claims), **out["counts"]}

@@ -123,3 +123,16 @@ def test_damaged_store_is_one_clear_error(corpus):
         check("inc", tmp / "run2", settings)
     check("inc", tmp / "run3", settings, full=True)  # --full starts over and rewrites the store
     check("inc", tmp / "run4", settings)
+
+
+def test_rerun_reads_the_who_did_it_phrases_from_the_embedding_cache(corpus):
+    from dataclasses import replace
+
+    tmp, settings, first, _ = corpus
+    settings = replace(settings, cache_dir=str(tmp / "cache"))
+    update_index([first], "inc", settings, embedder=FakeEmbedder())
+    cold, warm = FakeEmbedder(), FakeEmbedder()
+    one = contradictions("inc", tmp / "run1", settings, embedder=cold, judge=judge()).info["counts"]
+    contradictions("inc", tmp / "run2", settings, embedder=warm, judge=judge())
+    assert one["who_did_it_candidates"] >= 1 and cold.texts_seen > 0 and warm.texts_seen == 0
+    same_reports(tmp / "run1", tmp / "run2")
