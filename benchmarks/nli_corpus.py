@@ -237,11 +237,20 @@ def fit_power(points: list[tuple[float, float]]) -> tuple[float, float]:
     return math.exp(my - b * mx), b
 
 
+def fit_line(points: list[tuple[float, float]]) -> tuple[float, float]:
+    """(a, b) of y = a + b · x, least squares."""
+    mx = sum(x for x, _ in points) / len(points)
+    my = sum(y for _, y in points) / len(points)
+    var = sum((x - mx) ** 2 for x, _ in points)
+    b = sum((x - mx) * (y - my) for x, y in points) / var if var else 0.0
+    return my - b * mx, b
+
+
 def projection(runs: list[dict], sizes: tuple[int, ...] = (100_000, 1_000_000), add: int = 10_000) -> dict | None:
     """Contradiction time, model calls and RSS at larger sizes, extrapolated from the measured runs.
 
-    Model calls per claim and peak RSS per claim are fitted as powers of the corpus size (they grow as the
-    corpus gets denser: more neighbours above the candidate cosine); NLI time is calls at the largest run's
+    Model calls per claim are fitted as a power of the corpus size (they grow as the corpus gets denser:
+    more neighbours above the candidate cosine, up to the ``neighbors`` cap), peak RSS as a line; NLI time is calls at the largest run's
     pairs/s, the rest of the run scales with its per-claim seconds. An incremental run after adding ``add``
     claims: the new claims' calls at the largest run's calls per new claim (times the same density growth),
     plus re-reading every cached score and rewriting the reports (the non-NLI time of a full run).
@@ -250,18 +259,18 @@ def projection(runs: list[dict], sizes: tuple[int, ...] = (100_000, 1_000_000), 
     if len({r["claims"] for r in usable}) < 2:
         return None
     calls_c, calls_b = fit_power([(r["claims"], r["first"]["model_calls"] / r["claims"]) for r in usable])
-    rss_c, rss_b = fit_power([(r["claims"], r["first"]["peak_rss_mib"]) for r in usable])
+    rss_base, rss_slope = fit_line([(r["claims"], r["first"]["peak_rss_mib"]) for r in usable])
     big = max(usable, key=lambda r: r["claims"])
     f = big["first"]
     rate = f["model_calls"] / f["nli_seconds"]
     other_per_claim = max(0.0, f["seconds"] - f["nli_seconds"]) / big["claims"]
     inc = big.get("incremental")
     out = {"fitted_on_claims": sorted(r["claims"] for r in usable), "calls_per_claim_exponent": round(calls_b, 3),
-           "rss_exponent": round(rss_b, 3), "pairs_per_s": round(rate, 1), "rows": []}
+           "rss_mib_per_1000_claims": round(1000 * rss_slope, 1), "pairs_per_s": round(rate, 1), "rows": []}
     for n in sizes:
         calls = calls_c * n ** calls_b * n
         row = {"claims": n, "model_calls": round(calls), "nli_hours": round(calls / rate / 3600, 2),
-               "other_hours": round(other_per_claim * n / 3600, 2), "peak_rss_mib": round(rss_c * n ** rss_b)}
+               "other_hours": round(other_per_claim * n / 3600, 2), "peak_rss_mib": round(rss_base + rss_slope * n)}
         row["hours"] = round(row["nli_hours"] + row["other_hours"], 2)
         if inc and inc.get("claims_new"):
             growth = (n / big["claims"]) ** calls_b
@@ -309,9 +318,9 @@ def markdown(data: dict) -> str:
     if proj:
         data["projection"] = proj
         lines += ["", f"**Projection, not a measurement**, from the runs at {', '.join(f'{n:,}' for n in proj['fitted_on_claims'])} "
-                  f"claims: model calls per claim grow as claims^{proj['calls_per_claim_exponent']}, peak RSS as "
-                  f"claims^{proj['rss_exponent']}; NLI at the largest run's {proj['pairs_per_s']} pairs/s, the rest "
-                  "at its seconds per claim.", "",
+                  f"claims: model calls per claim grow as claims^{proj['calls_per_claim_exponent']}, peak RSS by "
+                  f"{proj['rss_mib_per_1000_claims']} MiB per 1,000 claims; NLI at the largest run's "
+                  f"{proj['pairs_per_s']} pairs/s, the rest at its seconds per claim.", "",
                   "| claims | model calls | NLI h | other h | contradictions h | peak RSS MiB "
                   "| incremental after +10,000 claims: model calls, minutes |",
                   "| ---: | ---: | ---: | ---: | ---: | ---: | --- |"]

@@ -61,4 +61,5 @@ def test_corpus_projection_fits_calls_per_claim_as_a_power_of_size() -> None:
     assert proj["pairs_per_s"] == 100.0 and row["model_calls"] == 1_600_000  # 16 calls per claim at 100k
     assert row["nli_hours"] == round(1_600_000 / 100 / 3600, 2) and row["other_hours"] == round(100 / 3600, 2)
     assert row["incremental_model_calls"] == 32_000  # 16 per new claim at 10k, doubled by the density growth
+    assert row["peak_rss_mib"] == 500 + 1_000 and proj["rss_mib_per_1000_claims"] == 10.0  # a line through both
     assert projection(runs[:1]) is None  # one size cannot give a growth rate
