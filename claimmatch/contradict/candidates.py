@@ -9,7 +9,6 @@ pair has the same (a, b) direction whatever the row order of the claims table (a
 
 from __future__ import annotations
 
-import itertools
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -39,24 +38,40 @@ def subject_keys(claims: pl.DataFrame) -> list[set[str]]:
     return keys
 
 
-def subject_pairs(keys: list[set[str]], max_claims: int) -> set[tuple[int, int]]:
-    """Row pairs that share a subject named by at most ``max_claims`` claims (commoner ones say little)."""
+def subject_pairs(keys: list[set[str]], max_claims: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row pairs (i < j, sorted) that share a subject named by at most ``max_claims`` claims (commoner ones
+    say little). Pairs are held as int64 codes, not a set of tuples: a corpus has millions of them."""
     holders: dict[str, list[int]] = defaultdict(list)
     for row, ks in enumerate(keys):
         for key in ks:
             holders[key].append(row)
-    pairs: set[tuple[int, int]] = set()
+    n = len(keys)
+    parts: list[np.ndarray] = []
     for rows in holders.values():
         if 2 <= len(rows) <= max_claims:
-            pairs.update(itertools.combinations(rows, 2))
-    return pairs
+            r = np.asarray(rows, dtype=np.int64)  # ascending: rows were appended in order
+            a, b = np.triu_indices(len(r), 1)
+            parts.append(r[a] * n + r[b])
+    if not parts:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    codes = np.unique(np.concatenate(parts))
+    return codes // n, codes % n
+
+
+def _claim_id_rank(claim_ids: Sequence[str]) -> np.ndarray:
+    """Each row's position in claim-id order (ids are unique), so pairs sort by id with numpy."""
+    order = sorted(range(len(claim_ids)), key=claim_ids.__getitem__)
+    rank = np.empty(len(claim_ids), dtype=np.int64)
+    rank[order] = np.arange(len(claim_ids), dtype=np.int64)
+    return rank
 
 
 def nli_candidates(vectors: np.ndarray, source, claim_ids: Sequence[str], outlets: Sequence[str],
                    clusters: np.ndarray, *, neighbors: int, min_similarity: float,
-                   within_outlet: bool, shared_subject: set[tuple[int, int]] | None = None) -> tuple[Candidates, dict]:
+                   within_outlet: bool,
+                   shared_subject: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[Candidates, dict]:
     """Candidate pairs from a FAISS index (searched here) or from pairs already retrieved (filtered here),
-    plus ``shared_subject`` pairs (rows i < j) whatever their cosine.
+    plus ``shared_subject`` pairs (rows i < j, as from :func:`subject_pairs`) whatever their cosine.
 
     Returns the pairs, oriented by claim id and sorted, and how many came from each source and each cut
     removed.
@@ -67,15 +82,14 @@ def nli_candidates(vectors: np.ndarray, source, claim_ids: Sequence[str], outlet
     else:
         cand = retrieve_pairs(source, vectors, neighbors, min_similarity)
     cuts = {"from_neighbours": len(cand)}
-    if shared_subject:
-        have = set(zip(cand.i.tolist(), cand.j.tolist(), strict=True))
-        extra = sorted(shared_subject - have)
+    if shared_subject is not None and len(shared_subject[0]):
+        n = len(claim_ids)
+        have = cand.i.astype(np.int64) * n + cand.j.astype(np.int64)  # retrieved pairs have i < j too
+        extra = np.setdiff1d(shared_subject[0] * n + shared_subject[1], have)  # sorted, unique
         cuts["from_shared_subject"] = len(extra)
-        if extra:
-            ei = np.asarray([a for a, _ in extra], np.int64)
-            ej = np.asarray([b for _, b in extra], np.int64)
-            cand = Candidates(np.concatenate([cand.i, ei]), np.concatenate([cand.j, ej]),
-                              np.concatenate([cand.sim, np.zeros(len(ei), np.float32)]))
+        if len(extra):
+            cand = Candidates(np.concatenate([cand.i, extra // n]), np.concatenate([cand.j, extra % n]),
+                              np.concatenate([cand.sim, np.zeros(len(extra), np.float32)]))
     cl = np.asarray(clusters)
     keep = cl[cand.i] != cl[cand.j]
     cuts["dropped_same_cluster"] = int((~keep).sum())
@@ -85,8 +99,8 @@ def nli_candidates(vectors: np.ndarray, source, claim_ids: Sequence[str], outlet
         cuts["dropped_same_outlet"] = int(same_outlet.sum())
         keep &= ~same_outlet
     a, b = orient(claim_ids, cand.i[keep], cand.j[keep])
-    ids = np.asarray(claim_ids, dtype=object)
-    order = np.asarray(sorted(range(len(a)), key=lambda k: (ids[a[k]], ids[b[k]])), dtype=np.int64)
+    rank = _claim_id_rank(claim_ids)
+    order = np.lexsort((rank[b], rank[a]))  # by (claim_id_a, claim_id_b); pairs are distinct
     a, b = a[order].astype(np.int64), b[order].astype(np.int64)
     sim = np.round(pair_cosines(vectors, a, b), 6) if len(a) else np.zeros(0, np.float32)
     return Candidates(a, b, sim), cuts

@@ -21,7 +21,7 @@ import xxhash
 from claimmatch.cluster import pair_cosines
 from claimmatch.config import Settings
 from claimmatch.contradict.camps import Topic, assign_topics
-from claimmatch.contradict.candidates import nli_candidates, orient, subject_keys, subject_pairs
+from claimmatch.contradict.candidates import _claim_id_rank, nli_candidates, orient, subject_keys, subject_pairs
 from claimmatch.contradict.pairs import BOTH_BASIS, NLI_BASIS, PAIR_SCHEMA, WHO_BASIS, empty_pairs
 from claimmatch.contradict.who_did_it import frame_pairs
 from claimmatch.nli_rules import contradiction_score, entailment_score, needs_reverse
@@ -58,52 +58,117 @@ def pair_key(text_a: str, text_b: str) -> int:
 
 
 class _Scores:
-    """Probabilities per oriented pair: reused from ``known`` where the texts match, else asked once."""
+    """Probabilities per oriented pair of rows (a, b): reused from ``known`` where the texts match, else
+    asked once.
 
-    def __init__(self, scorer: PairScorer, batch_size: int, known: pl.DataFrame | None) -> None:
+    Held as arrays sorted by the pair's code ``a * n + b`` rather than dicts keyed by claim-id tuples with
+    one small array per value: a corpus has millions of pairs, and each dict entry cost about 0.5 KB.
+    """
+
+    def __init__(self, scorer: PairScorer, batch_size: int, known: pl.DataFrame | None,
+                 ids: Sequence[str], texts: Sequence[str]) -> None:
         self.scorer, self.batch_size = scorer, batch_size
-        self.ab: dict[tuple[str, str], np.ndarray] = {}
-        self.ba: dict[tuple[str, str], np.ndarray] = {}
-        self.keys: dict[tuple[str, str], int] = {}
-        self.known: dict[tuple[str, str], tuple[int, np.ndarray | None, np.ndarray | None]] = {}
-        if known is not None:
-            for a, b, key, ab, ba in known.iter_rows():
-                self.known[(a, b)] = (key, None if ab is None else np.asarray(ab, np.float32),
-                                      None if ba is None else np.asarray(ba, np.float32))
+        self.ids, self.texts, self.n = ids, texts, len(ids)
+        self.codes = np.zeros(0, np.int64)  # sorted
+        self.key = np.zeros(0, np.uint64)
+        self.ab = np.zeros((0, 3), np.float32)
+        self.ba = np.zeros((0, 3), np.float32)
+        self.has_ab = np.zeros(0, bool)
+        self.has_ba = np.zeros(0, bool)
+        self.known = self._index_known(known)
         self.calls = self.reused = 0
         self.seconds = 0.0
 
-    def get(self, pairs: list[tuple[str, str]], texts: list[tuple[str, str]], reverse: bool) -> np.ndarray:
-        store = self.ba if reverse else self.ab
-        todo = []
-        for p, (ta, tb) in zip(pairs, texts, strict=True):
-            if p in store:
-                continue
-            key = self.keys.setdefault(p, pair_key(ta, tb))
-            old = self.known.get(p)
-            hit = old[2 if reverse else 1] if old is not None and old[0] == key else None
-            if hit is not None:
-                store[p] = hit
-                self.reused += 1
-            else:
-                todo.append((p, (tb, ta) if reverse else (ta, tb)))
-        if todo:
-            start = time.perf_counter()
-            probs = np.asarray(self.scorer.predict([t for _, t in todo], batch_size=self.batch_size), np.float32)
-            self.seconds += time.perf_counter() - start
-            self.calls += len(todo)
-            for (p, _), row in zip(todo, probs, strict=True):
-                store[p] = row
-        return np.stack([store[p] for p in pairs]) if pairs else np.zeros((0, 3), np.float32)
+    def _index_known(self, known: pl.DataFrame | None) -> tuple[np.ndarray, ...]:
+        """Stored scores of pairs whose two claims are still here, as arrays sorted by pair code."""
+        if known is None or not len(known):
+            return np.zeros(0, np.int64), np.zeros(0, np.uint64), np.zeros((0, 3), np.float32), np.zeros((0, 3), np.float32)
+        rows = pl.DataFrame({"claim_id": pl.Series(self.ids, dtype=pl.String), "row": np.arange(self.n, dtype=np.int64)})
+        k = (known.join(rows.rename({"claim_id": "claim_id_a", "row": "ra"}), on="claim_id_a", how="inner")
+             .join(rows.rename({"claim_id": "claim_id_b", "row": "rb"}), on="claim_id_b", how="inner"))
+        codes = k["ra"].to_numpy() * self.n + k["rb"].to_numpy()
+        order = np.argsort(codes, kind="stable")
+        # a null direction reads as NaN rows, which never count as a stored score
+        ab = np.asarray(k["ab"].to_numpy(), np.float32).reshape(-1, 3)[order]
+        ba = np.asarray(k["ba"].to_numpy(), np.float32).reshape(-1, 3)[order]
+        return codes[order], k["key"].to_numpy().astype(np.uint64)[order], ab, ba
+
+    def get(self, a: np.ndarray, b: np.ndarray, reverse: bool) -> np.ndarray:
+        """Probabilities of the distinct pairs (a[k], b[k]), (b, a) order when ``reverse``."""
+        a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
+        if len(a) == 0:
+            return np.zeros((0, 3), np.float32)
+        codes = a * self.n + b
+        pos = np.searchsorted(self.codes, codes)
+        present = pos < len(self.codes)
+        present[present] = self.codes[pos[present]] == codes[present]
+        have = present.copy()
+        have[present] = (self.has_ba if reverse else self.has_ab)[pos[present]]
+        ask = np.flatnonzero(~have)
+        values = np.full((len(ask), 3), np.nan, np.float32)
+        keys = np.zeros(len(ask), np.uint64)
+        if len(ask):
+            texts = self.texts
+            keys[:] = np.fromiter((pair_key(texts[x], texts[y]) for x, y in zip(a[ask].tolist(), b[ask].tolist(),
+                                                                                 strict=True)),
+                                  dtype=np.uint64, count=len(ask))
+            kc, kkey, kab, kba = self.known
+            kpos = np.searchsorted(kc, codes[ask])
+            inside = kpos < len(kc)
+            hit = np.zeros(len(ask), bool)
+            hit[inside] = (kc[kpos[inside]] == codes[ask][inside]) & (kkey[kpos[inside]] == keys[inside])
+            stored = kba if reverse else kab
+            hit[hit] = ~np.isnan(stored[kpos[hit]]).any(axis=1)
+            values[hit] = stored[kpos[hit]]
+            self.reused += int(hit.sum())
+            todo = np.flatnonzero(~hit)
+            if len(todo):
+                x, y = a[ask][todo].tolist(), b[ask][todo].tolist()
+                pairs = [(texts[j], texts[i]) if reverse else (texts[i], texts[j]) for i, j in zip(x, y, strict=True)]
+                start = time.perf_counter()
+                values[todo] = np.asarray(self.scorer.predict(pairs, batch_size=self.batch_size), np.float32)
+                self.seconds += time.perf_counter() - start
+                self.calls += len(todo)
+            self._store(codes[ask], keys, values, reverse)
+        pos = np.searchsorted(self.codes, codes)
+        return (self.ba if reverse else self.ab)[pos]
+
+    def _store(self, codes: np.ndarray, keys: np.ndarray, values: np.ndarray, reverse: bool) -> None:
+        pos = np.searchsorted(self.codes, codes)
+        old = pos < len(self.codes)
+        old[old] = self.codes[pos[old]] == codes[old]
+        target, flag = (self.ba, self.has_ba) if reverse else (self.ab, self.has_ab)
+        target[pos[old]] = values[old]
+        flag[pos[old]] = True
+        new = ~old
+        if not new.any():
+            return
+        m = int(new.sum())
+        nan = np.full((m, 3), np.nan, np.float32)
+        codes = np.concatenate([self.codes, codes[new]])
+        order = np.argsort(codes, kind="stable")
+        self.codes = codes[order]
+        self.key = np.concatenate([self.key, keys[new]])[order]
+        self.ab = np.concatenate([self.ab, nan if reverse else values[new]])[order]
+        self.ba = np.concatenate([self.ba, values[new] if reverse else nan])[order]
+        self.has_ab = np.concatenate([self.has_ab, np.full(m, not reverse)])[order]
+        self.has_ba = np.concatenate([self.has_ba, np.full(m, reverse)])[order]
 
     def table(self) -> pl.DataFrame:
-        rows = sorted(self.ab)
+        """Every pair with a (a, b) score, in claim-id order: what the store keeps for the next run."""
+        keep = np.flatnonzero(self.has_ab)
+        a, b = self.codes[keep] // self.n, self.codes[keep] % self.n
+        rank = _claim_id_rank(self.ids)
+        order = keep[np.lexsort((rank[b], rank[a]))]
+        a, b = self.codes[order] // self.n, self.codes[order] % self.n
+        ids = np.asarray(self.ids, dtype=object)
         return pl.DataFrame({
-            "claim_id_a": [a for a, _ in rows], "claim_id_b": [b for _, b in rows],
-            "key": [self.keys[p] for p in rows],
-            "ab": [self.ab[p].tolist() for p in rows],
-            "ba": [self.ba[p].tolist() if p in self.ba else None for p in rows],
-        }, schema=SCORE_SCHEMA)
+            "claim_id_a": pl.Series(ids[a], dtype=pl.String), "claim_id_b": pl.Series(ids[b], dtype=pl.String),
+            "key": pl.Series(self.key[order], dtype=pl.UInt64),
+            "ab": pl.Series(self.ab[order], dtype=pl.Array(pl.Float32, 3)),
+            "ba": pl.Series(self.ba[order], dtype=pl.Array(pl.Float32, 3)),
+            "has_ba": self.has_ba[order],
+        }).with_columns(pl.when(pl.col("has_ba")).then(pl.col("ba")).alias("ba")).drop("has_ba").cast(SCORE_SCHEMA)
 
 
 def find_contradictions(claims: pl.DataFrame, vectors: np.ndarray, faiss_index_or_candidates,
@@ -121,28 +186,30 @@ def find_contradictions(claims: pl.DataFrame, vectors: np.ndarray, faiss_index_o
     ids = claims["claim_id"].to_list()
     texts = claims[text_col].to_list()
     cl = claims["cluster_id"].to_numpy()
-    scores = _Scores(scorer, settings.batch_size, known)
+    scores = _Scores(scorer, settings.batch_size, known, ids, texts)
     shared = (subject_pairs(subject_keys(claims), settings.subject_key_max_claims)
               if settings.subject_key_max_claims >= 2 else None)
     cand, cuts = nli_candidates(vectors, faiss_index_or_candidates, ids, claims["outlet"].to_list(), cl,
                                 neighbors=settings.neighbors, min_similarity=settings.candidate_threshold,
                                 within_outlet=settings.within_outlet, shared_subject=shared)
-    keys = [(ids[a], ids[b]) for a, b in zip(cand.i.tolist(), cand.j.tolist(), strict=True)]
-    pair_texts = [(texts[a], texts[b]) for a, b in zip(cand.i.tolist(), cand.j.tolist(), strict=True)]
-    ab = scores.get(keys, pair_texts, reverse=False)
+    del shared
+    ab = scores.get(cand.i, cand.j, reverse=False)
     second = np.flatnonzero(needs_reverse(ab, settings.contradiction_rule, settings.contradiction_threshold))
     ba = np.full_like(ab, np.nan)
-    ba[second] = scores.get([keys[k] for k in second], [pair_texts[k] for k in second], reverse=True)
+    ba[second] = scores.get(cand.i[second], cand.j[second], reverse=True)
     p_con = np.zeros(len(ab), np.float32)
     p_ent = np.zeros(len(ab), np.float32)
     p_con[second] = contradiction_score(ab[second], ba[second], settings.contradiction_rule)
     p_ent[second] = entailment_score(ab[second], ba[second])
     hit = np.zeros(len(ab), dtype=bool)
     hit[second] = p_con[second] >= settings.contradiction_threshold
-    flagged = {keys[k]: (int(cand.i[k]), int(cand.j[k]), float(cand.sim[k]), float(p_con[k]), float(p_ent[k]))
-               for k in np.flatnonzero(hit).tolist()}
+    del ab, ba
+    flagged = {(ids[i], ids[j]): (i, j, float(cand.sim[k]), float(p_con[k]), float(p_ent[k]))
+               for k, i, j in zip(np.flatnonzero(hit).tolist(), cand.i[hit].tolist(), cand.j[hit].tolist(), strict=True)}
     nli_keys = set(flagged)
     n_nli = len(nli_keys)
+    n_cand, n_second = len(cand), len(second)
+    del cand, p_con, p_ent, hit, second
 
     frames: dict[tuple[str, str], tuple[int, int]] = {}
     n_frame_candidates = 0
@@ -153,28 +220,26 @@ def find_contradictions(claims: pl.DataFrame, vectors: np.ndarray, faiss_index_o
                          other_verb_claim_threshold=settings.candidate_threshold, within_outlet=settings.within_outlet)
         n_frame_candidates = len(fp)
         fi, fj = orient(ids, fp.i, fp.j)
-        fkeys = [(ids[a], ids[b]) for a, b in zip(fi.tolist(), fj.tolist(), strict=True)]
-        ftexts = [(texts[a], texts[b]) for a, b in zip(fi.tolist(), fj.tolist(), strict=True)]
         # Both directions always: a who-did-it pair is reported with its NLI scores whatever they are.
-        fab = scores.get(fkeys, ftexts, reverse=False)
-        fba = scores.get(fkeys, ftexts, reverse=True)
+        fab = scores.get(fi, fj, reverse=False)
+        fba = scores.get(fi, fj, reverse=True)
         agree = entailment_score(fab, fba) >= settings.entailment_threshold  # NLI says they say the same
         fcon = contradiction_score(fab, fba, settings.contradiction_rule)
         fent = entailment_score(fab, fba)
         sims = pair_cosines(vectors, fi, fj) if len(fi) else np.zeros(0, np.float32)
         for k in np.flatnonzero(~agree).tolist():
-            frames[fkeys[k]] = (int(fi[k]), int(fj[k]))
-            flagged.setdefault(fkeys[k], (int(fi[k]), int(fj[k]), round(float(sims[k]), 6), float(fcon[k]),
-                                          float(fent[k])))
+            i, j = int(fi[k]), int(fj[k])
+            frames[(ids[i], ids[j])] = (i, j)
+            flagged.setdefault((ids[i], ids[j]), (i, j, round(float(sims[k]), 6), float(fcon[k]), float(fent[k])))
     table = _pair_table(claims, flagged, nli_keys, frames, text_col)
     pairs, topics = assign_topics(table, claims)
     n_who = int((pairs["basis"] == WHO_BASIS).sum())
     counts = {
-        "contradiction_candidates": len(cand), **{f"candidates_{k}": v for k, v in cuts.items()},
+        "contradiction_candidates": n_cand, **{f"candidates_{k}": v for k, v in cuts.items()},
         "who_did_it_candidates": n_frame_candidates, "contradiction_pairs": len(pairs),
         "contradiction_pairs_nli": n_nli, "contradiction_pairs_who_did_it": n_who,
         "contradiction_topics": len(topics), "nli_calls": scores.calls, "nli_calls_reverse_skipped":
-            len(cand) - len(second), "nli_pairs_reused": scores.reused,
+            n_cand - n_second, "nli_pairs_reused": scores.reused,
         "nli_seconds": round(scores.seconds, 3),
     }
     return Contradictions(pairs, topics, counts, scores.table())

@@ -67,12 +67,13 @@ def frame_pairs(claims: pl.DataFrame, clusters: np.ndarray, claim_vectors: np.nd
                 encode: Callable[[list[str]], np.ndarray], *, predicate_threshold: float, target_threshold: float,
                 agent_threshold: float, subject_threshold: float, other_verb_claim_threshold: float = 0.45,
                 within_outlet: bool = False,
-                max_partners: int = 50, block: int = 2048) -> FramePairs:
+                max_partners: int = 50, max_cells: int = 2_000_000) -> FramePairs:
     """Pairs of claims giving the same act on the same target to different agents.
 
     ``encode`` returns L2-normalised vectors (the run's embedder), so similarities are dot products.
     Each frame is compared with the ``max_partners`` frames whose targets are most similar, a block of
-    rows at a time, so memory stays bounded on large corpora.
+    rows at a time. A block holds at most ``max_cells`` similarities (about 12 bytes each with the top-k
+    indices): a fixed number of rows would make that transient grow with the number of frames.
     """
     rows = eligible_rows(claims)
     empty = FramePairs(np.zeros(0, np.int64), np.zeros(0, np.int64))
@@ -92,14 +93,16 @@ def frame_pairs(claims: pl.DataFrame, clusters: np.ndarray, claim_vectors: np.nd
     cl = np.asarray(clusters)
     found: set[tuple[int, int]] = set()
     k = min(max_partners + 1, len(rows))
+    block = max(1, max_cells // len(rows))
     for start in range(0, len(rows), block):
-        t_sim = patients[start:start + block] @ patients.T
-        top = (np.argpartition(-t_sim, k - 1, axis=1)[:, :k] if k < len(rows)
-               else np.tile(np.arange(len(rows)), (len(t_sim), 1)))
-        for off in range(len(t_sim)):
+        neg_sim = patients[start:start + block] @ patients.T
+        np.negative(neg_sim, out=neg_sim)  # in place: argpartition picks the k most similar targets
+        top = (np.argpartition(neg_sim, k - 1, axis=1)[:, :k] if k < len(rows)
+               else np.tile(np.arange(len(rows)), (len(neg_sim), 1)))
+        for off in range(len(neg_sim)):
             x = start + off
             for y in top[off].tolist():
-                if y == x or t_sim[off, y] < target_threshold or agents_n[x] == agents_n[y]:
+                if y == x or -neg_sim[off, y] < target_threshold or agents_n[x] == agents_n[y]:
                     continue
                 i, j = sorted((int(rows[x]), int(rows[y])))
                 if (i, j) in found or cl[i] == cl[j] or (not within_outlet and outlets[i] == outlets[j]):
