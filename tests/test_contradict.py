@@ -10,10 +10,12 @@ import numpy as np
 import polars as pl
 import pytest
 
-from claimmatch.cluster import cluster_claims
+from claimmatch.cluster import Candidates, cluster_claims
 from claimmatch.config import Settings
 from claimmatch.contradict import find_contradictions, topic_label
 from claimmatch.contradict.camps import _camps
+from claimmatch.contradict.candidates import nli_candidates, subject_pairs
+from claimmatch.contradict.who_did_it import frame_pairs
 from claimmatch.judge import NLIJudge
 from claimmatch.nli_rules import contradiction_score, needs_reverse
 from claimmatch.report import render_contradictions_md
@@ -314,3 +316,53 @@ def test_claims_naming_the_same_subject_are_candidates_whatever_their_cosine():
     capped = Settings(**{**SETTINGS.as_dict(), "subject_key_max_claims": 5})
     found = find_contradictions(many, vec9, build_faiss(vec9), np.arange(9), FakeNLI(), capped)
     assert found.counts["contradiction_candidates"] == 3  # the three Paris claims only
+
+
+def test_subject_pairs_are_the_sorted_distinct_pairs_of_each_rare_subject():
+    rng = random.Random(3)
+    subjects = [f"s{k}" for k in range(12)]
+    keys = [set(rng.sample(subjects, rng.randint(0, 3))) for _ in range(60)]
+    holders: dict[str, list[int]] = {}
+    for row, ks in enumerate(keys):
+        for key in ks:
+            holders.setdefault(key, []).append(row)
+    for max_claims in (2, 5, 20):
+        expected = sorted({p for rows in holders.values() if 2 <= len(rows) <= max_claims
+                           for p in itertools.combinations(rows, 2)})
+        i, j = subject_pairs(keys, max_claims)
+        assert list(zip(i.tolist(), j.tolist(), strict=True)) == expected
+    assert [len(x) for x in subject_pairs([{"a"}, {"b"}], 20)] == [0, 0]
+
+
+def test_candidates_come_sorted_by_claim_id_whatever_the_row_order():
+    rng = random.Random(5)
+    n = 40
+    ids = [f"c{k:03d}" for k in range(n)]
+    rng.shuffle(ids)
+    pairs = sorted({tuple(sorted(rng.sample(range(n), 2))) for _ in range(120)})
+    source = Candidates(np.array([a for a, _ in pairs]), np.array([b for _, b in pairs]), np.ones(len(pairs), np.float32))
+    vectors = unit(np.eye(n) + 0.5)
+    cand, cuts = nli_candidates(vectors, source, ids, [f"o{k % 4}" for k in range(n)], np.arange(n), neighbors=5,
+                                min_similarity=0.0, within_outlet=True,
+                                shared_subject=(np.array([0, 1, 2]), np.array([3, 4, 5])))
+    got = [(ids[a], ids[b]) for a, b in zip(cand.i.tolist(), cand.j.tolist(), strict=True)]
+    expected = sorted({tuple(sorted((ids[a], ids[b]))) for a, b in [*pairs, (0, 3), (1, 4), (2, 5)]})
+    assert got == expected
+    assert cuts["from_shared_subject"] == len({(0, 3), (1, 4), (2, 5)} - set(pairs))
+
+
+def test_who_did_it_pairs_do_not_depend_on_the_block_size():
+    agents = ["the army", "Rebel fighters", "Police officers", "the militia", "Government troops", "Protesters"]
+    rows = [(f"o{k % 3}", f"{a} shelled the hospital.", a, "shell", "the hospital") for k, a in enumerate(agents)]
+    rows += [(f"o{k % 3}", f"{a} blocked the road.", a, "block", "the road") for k, a in enumerate(agents)]
+    claims = framed(rows)
+    n = len(rows)
+    vectors = unit([[1.0] + [0.0] * k + [0.9] + [0.0] * (n - k - 1) for k in range(n)])
+    s = Settings()
+    kw = {"predicate_threshold": s.predicate_threshold, "target_threshold": s.target_threshold,
+          "agent_threshold": s.agent_threshold, "subject_threshold": s.who_subject_threshold, "max_partners": 4}
+    whole = frame_pairs(claims, np.arange(n), vectors, FakeEmbedder().encode, **kw)
+    assert len(whole) > 0
+    for cells in (1, n, 3 * n):
+        part = frame_pairs(claims, np.arange(n), vectors, FakeEmbedder().encode, max_cells=cells, **kw)
+        assert part.i.tolist() == whole.i.tolist() and part.j.tolist() == whole.j.tolist()

@@ -18,6 +18,7 @@ from claimmatch.nli import (
     WEIGHTS_FILE,
     NLIModel,
     clear_cache,
+    fix_mmap_threshold,
     load_model,
     predict_both_directions,
     score_file,
@@ -221,3 +222,12 @@ def test_wrong_label_order_is_refused(tmp_path: Path) -> None:
     (folder / "config.json").write_text(json.dumps(config))
     with pytest.raises(ClaimmatchError, match="expected"):
         load_model(folder)
+
+
+def test_mmap_threshold_is_pinned_on_glibc_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    import platform
+
+    if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
+        assert fix_mmap_threshold() is True
+    monkeypatch.setattr(platform, "system", lambda: "Darwin")
+    assert fix_mmap_threshold() is False
