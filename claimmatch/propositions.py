@@ -98,6 +98,11 @@ def _phrase(tok, drop: set[int] | None = None, bare: bool = False) -> str:
 
     ``bare`` (speakers) also drops prepositional phrases other than "of" ("an official in comments to TV").
     """
+    return _join(_phrase_tokens(tok, drop, bare))
+
+
+def _phrase_tokens(tok, drop: set[int] | None = None, bare: bool = False) -> list:
+    """The tokens of :func:`_phrase`."""
     skip: set[int] = set(drop or ())
     for t in tok.subtree:
         if t.i in skip:
@@ -108,7 +113,7 @@ def _phrase(tok, drop: set[int] | None = None, bare: bool = False) -> str:
     toks = [t for t in tok.subtree if t.i not in skip and t.text not in QUOTES]
     while toks and (toks[-1].is_punct or toks[-1].dep_ == "cc"):
         toks.pop()
-    return _join(toks)
+    return toks
 
 
 def _subject(head):
@@ -200,9 +205,39 @@ def _according(head):
 
 
 def _antecedent(head):
-    """For a relative clause: the noun it describes, as a phrase (without the clause itself)."""
+    """For a relative clause: the noun it describes, as a phrase (without the clause itself).
+
+    A plural clause after the last of coordinated nouns describes them all: in "members of ISIS or
+    al-Qaeda's Nusra Front, which were both excluded", "which" is "ISIS or al-Qaeda's Nusra Front".
+    """
+    return _join(_antecedent_tokens(head))
+
+
+def _antecedent_tokens(head) -> list:
+    """The tokens of :func:`_antecedent` (their proper nouns are the claim's entities too)."""
     noun = head.head
-    return _phrase(noun, {t.i for t in head.subtree})
+    clause = {t.i for t in head.subtree}
+    if noun.dep_ == "conj" and _plural_verb(head):
+        last = noun
+        while noun.dep_ == "conj" and noun.head.pos_ in {"NOUN", "PROPN"}:
+            noun = noun.head
+        of = next((g for c in noun.children if c.dep_ == "prep" and c.lower_ == "of" for g in c.children
+                   if g.dep_ == "pobj" and g.pos_ == "PROPN"), None)
+        if noun.pos_ == "NOUN" and last.pos_ == "PROPN" and of is not None:
+            # "members of ISIS or Nusra Front, which were both excluded": the parser coordinates "Front" with
+            # "members"; what was excluded is "ISIS or Nusra Front".
+            kept = [t for t in noun.subtree if t.i >= of.i and t.i not in clause and t.text not in QUOTES]
+            while kept and (kept[-1].is_punct or kept[-1].dep_ == "cc"):
+                kept.pop()
+            return kept
+    return _phrase_tokens(noun, clause)
+
+
+def _plural_verb(head) -> bool:
+    """The clause's finite verb is plural ("which were excluded", "who have joined") or says "both"."""
+    verbs = [head, *(c for c in head.children if c.dep_ in {"aux", "auxpass"})]
+    return any(t.tag_ == "VBP" or t.lower_ in {"were", "are"} for t in verbs) or any(
+        c.lower_ in {"both", "all"} for c in head.children)
 
 
 def _frame(head, kept: set[int], rel_antecedent: str | None) -> dict:
@@ -378,9 +413,10 @@ def propositions(sent, *, headline: bool = False) -> list[Proposition]:
         if h.i in frames_of and not _content_beyond_frame(h, drop):
             continue  # "X said" with its complement split off: the frame, not a claim
         kept = [t for t in h.subtree if t.i not in drop]
-        rel_antecedent = None
+        rel_antecedent, rel_tokens = None, []
         if h.dep_ == "relcl":
-            rel_antecedent = _antecedent(h)
+            rel_tokens = _antecedent_tokens(h)
+            rel_antecedent = _join(rel_tokens)
             kept = _replace_relative(kept, rel_antecedent)
         kept = _tidy(kept, h)
         split_inside = bool(subtrees[h.i] & drop)
@@ -407,7 +443,8 @@ def propositions(sent, *, headline: bool = False) -> list[Proposition]:
         if not real:
             continue
         frame = _frame(h, {t.i for t in real}, rel_antecedent)
-        ents, nums, dates = _mentions(real)
+        named = [t for t in rel_tokens if t.i not in {x.i for x in real}] if any(isinstance(t, str) for t in kept) else []
+        ents, nums, dates = _mentions(sorted(named, key=lambda t: t.i) + real)
         text = _readable(_join_mixed(kept))
         start = min(t.idx for t in real)
         end = max(t.idx + len(t.text) for t in real)
