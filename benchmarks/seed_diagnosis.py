@@ -3,15 +3,18 @@
 Runs the pipeline's own stages on seeds/ (clean → claims → embed → FAISS → judge → group, default settings,
 shipped or given NLI model) and, for every span-labelled pair of tests/data/seed_spans.json, reports:
 
-- **extraction**: how well each span's best claim fits it (overlap / union of characters; below 0.5 the
-  claim is much longer or shorter than what the label quotes: ``wide`` or ``fragment``);
+- **extraction**: how well each span's best claim fits it (overlap / union of characters), and a verdict:
+  ``fragment`` (the claim covers under 80 % of the span) or ``wide`` (over twice the span's length: the
+  claim carries more than the labelled proposition, e.g. a coordinated noun phrase left in one claim);
 - **retrieval**: the claims' cosine, and whether FAISS retrieved the pair (cosine ≥ candidate threshold and
   one claim among the other's ``neighbors`` nearest);
 - **judge**: NLI entailment and contradiction both ways (scored here for every pair, retrieved or not),
   frame agreement / polarity clash, and the rule of ``claimmatch.judge.decide`` that accepts or refuses;
 - **grouping**: judged the same but kept apart by average-link grouping or a veto elsewhere.
 
-The first failing stage is the pair's ``cause``. Counts per cause and split go to stdout and ``--out``.
+The first failing stage of retrieval, judge and grouping is the pair's ``cause``; the extraction verdict
+is counted beside it (a wide claim is often why the judge refused). Counts per split go to stdout and
+``--out``.
 
     python -m benchmarks.seed_diagnosis --out docs/seed_diagnosis.json
     python -m benchmarks.seed_diagnosis --nli-model DIR --markdown      # also print the table
@@ -31,13 +34,20 @@ import numpy as np
 from benchmarks.results import log
 from benchmarks.seed_spans import LABELS, SEEDS, best_claim, cleaned_documents, load_labels, locate
 
-FIT_MIN = 0.5  # overlap / union below this: the claim is not the labelled proposition
+COVER_MIN = 0.8  # a claim covering less of the labelled span is a fragment of it
+WIDE = 2.0  # a claim this many times longer than the labelled span carries more than the labelled claim
 
 
-def _fit(row: dict, start: int, end: int) -> float:
-    overlap = min(end, row["char_end"]) - max(start, row["char_start"])
+def _fit(row: dict, start: int, end: int) -> tuple[float, str]:
+    """(overlap / union of characters, extraction verdict: ok / fragment / wide) of a claim and a span."""
+    overlap = max(min(end, row["char_end"]) - max(start, row["char_start"]), 0)
     union = max(end, row["char_end"]) - min(start, row["char_start"])
-    return round(max(overlap, 0) / union, 3) if union > 0 else 0.0
+    verdict = "ok"
+    if overlap < COVER_MIN * (end - start):
+        verdict = "fragment"
+    elif row["char_end"] - row["char_start"] > WIDE * (end - start):
+        verdict = "wide"
+    return (round(overlap / union, 3) if union > 0 else 0.0), verdict
 
 
 def refusal(sim: float, ab: np.ndarray, ba: np.ndarray, agree: bool, clash: bool, s) -> str:
@@ -89,8 +99,10 @@ def diagnose(nli_model: str | None, labels_path: Path = LABELS) -> dict:
         i, j = sorted((row_of[a["claim_id"]], row_of[b["claim_id"]]))
         fa, fb = Frame.of([a]), Frame.of([b])
         agree, clash = frame_relation(fa, fb)
+        (fit_a, ext_a), (fit_b, ext_b) = _fit(a, la[2], la[3]), _fit(b, lb[2], lb[3])
+        extraction = "ok" if ext_a == ext_b == "ok" else ("fragment" if "fragment" in (ext_a, ext_b) else "wide")
         r.update({"claim_a": texts[row_of[a["claim_id"]]], "claim_b": texts[row_of[b["claim_id"]]],
-                  "fit_a": _fit(a, la[2], la[3]), "fit_b": _fit(b, lb[2], lb[3]),
+                  "fit_a": fit_a, "fit_b": fit_b, "extraction": extraction,
                   "cosine": round(float(vectors[i] @ vectors[j]), 3), "retrieved": (i, j) in cand,
                   "frames_agree": agree, "polarity_clash": clash, "clustered": cluster[i] == cluster[j]})
         rows.append(r)
@@ -107,8 +119,6 @@ def diagnose(nli_model: str | None, labels_path: Path = LABELS) -> dict:
         judged_same = bool(result.judgement.same[e]) if e is not None else False
         if r["clustered"]:
             r["cause"] = "clustered"
-        elif min(r["fit_a"], r["fit_b"]) < FIT_MIN:
-            r["cause"] = "extraction"
         elif not r["retrieved"]:
             r["cause"] = ("retrieval: cosine below candidate threshold" if r["cosine"] < s.candidate_threshold
                           else "retrieval: not among the nearest neighbours")
@@ -119,16 +129,17 @@ def diagnose(nli_model: str | None, labels_path: Path = LABELS) -> dict:
     summary: dict = {}
     for split in ("dev", "test", "all"):
         part = [r for r in rows if r["label"] == "same" and split in ("all", r["split"])]
-        summary[split] = dict(sorted(Counter(r["cause"] for r in part).items()))
+        summary[split] = {"cause": dict(sorted(Counter(r["cause"] for r in part).items())),
+                          "extraction": dict(sorted(Counter(r.get("extraction", "no claim") for r in part).items()))}
     return {"nli_model": getattr(scorer, "name", "nli"), "settings": {
         k: getattr(s, k) for k in ("threshold", "candidate_threshold", "neighbors", "contradiction_threshold",
                                    "entailment_threshold", "frame_entailment_threshold")},
-            "fit_min": FIT_MIN, "same_pairs_by_cause": summary, "pairs": rows}
+            "cover_min": COVER_MIN, "wide": WIDE, "same_pairs": summary, "pairs": rows}
 
 
 def markdown(result: dict) -> str:
     """The per-pair table of the same-claim pairs, for docs/EVALUATION.md."""
-    head = ("| split | span a / span b | fit a, b | cosine | retrieved | entail ab / ba | contra ab / ba | "
+    head = ("| split | span a / span b | fit a, b (extraction) | cosine | retrieved | entail ab / ba | contra ab / ba | "
             "frames | cause |\n| --- | --- | --- | ---: | --- | --- | --- | --- | --- |")
     lines = [head]
     for r in result["pairs"]:
@@ -139,7 +150,7 @@ def markdown(result: dict) -> str:
             continue
         frames = "clash" if r["polarity_clash"] else ("agree" if r["frames_agree"] else "–")
         spans = f"{r['span_a'][:60]} / {r['span_b'][:60]}".replace("|", "/")
-        lines.append(f"| {r['split']} | {spans} | {r['fit_a']:.2f}, {r['fit_b']:.2f} | {r['cosine']:.2f} | "
+        lines.append(f"| {r['split']} | {spans} | {r['fit_a']:.2f}, {r['fit_b']:.2f} ({r['extraction']}) | {r['cosine']:.2f} | "
                      f"{'yes' if r['retrieved'] else 'no'} | {r['entail_ab']:.2f} / {r['entail_ba']:.2f} | "
                      f"{r['contra_ab']:.2f} / {r['contra_ba']:.2f} | {frames} | {r['cause']} |")
     return "\n".join(lines)
