@@ -44,6 +44,9 @@ REPORTING_NOUNS = {"report", "claim", "statement", "allegation", "word", "news",
                    "belief", "view", "suggestion", "rumour", "rumor", "accusation", "charge", "warning"}
 # Aspectual verbs: "keep on breaching the ceasefire" is about breaching (no modality).
 ASPECT = {"keep", "continue", "begin", "start", "stop", "cease", "go on"}
+# A verbless apposition of at least this many tokens, opening with a determiner, is a claim about the name
+# it follows.
+APPOS_MIN_VERBLESS = 6
 SUBJECTS = {"nsubj", "nsubjpass", "csubj", "csubjpass", "expl"}
 CLAUSE_DEPS = {"conj", "advcl", "ccomp", "parataxis", "relcl"}
 RELATIVE = {"which", "who", "whom", "that", "whose"}
@@ -380,12 +383,20 @@ def propositions(sent, *, headline: bool = False) -> list[Proposition]:
     appos_claims = []
     appos_drop: set[int] = set()
     for t in tokens:
-        if t.dep_ == "appos" and t.head.pos_ == "PROPN":
+        holder = _appos_holder(t, sent)
+        if holder is not None:
             sub = list(t.subtree)
-            first = sub[0].i
-            if first > 0 and sent[first - 1].text in {",", "—", "–"} and len(sub) >= 4 and _has_verb(sub):
-                appos_claims.append(t)
+            # With a verb ("Aleppo, the city that may prove …"), or a description long enough to say more
+            # than a title ("Aleppo, a region with no significant Islamic State presence"; not "Salim
+            # al-Muslat, opposition spokesman"), never in a headline ("Russia, Syria Plan Joint Operation").
+            verbless = not headline and len(sub) >= APPOS_MIN_VERBLESS and sub[0].pos_ == "DET"
+            if len(sub) >= 4 and _has_verb(sub) or verbless:
+                appos_claims.append((t, holder))
                 appos_drop.update(x.i for x in sub)
+                after = sub[-1].i + 1  # "Russia, the key player …, had decreased": both commas go with it
+                if after < len(tokens) and sent[after].text in {",", "—", "–"}:
+                    appos_drop.add(after)
+                appos_drop.add(sub[0].i - 1)
     # A reduced passive with its agent ("cease-fire breached by US-backed groups", "the hospital bombed by
     # Russian jets") states an act and who did it: a claim of its own, as an apposition is.
     passive_claims = []
@@ -450,12 +461,13 @@ def propositions(sent, *, headline: bool = False) -> list[Proposition]:
         end = max(t.idx + len(t.text) for t in real)
         out.append((h.i, Proposition(text, start, end, speaker, reporting_verb, stance, entities=ents,
                                      numbers=nums, dates=dates, **frame)))
-    for t in appos_claims:
-        holder = _phrase(t.head, {x.i for x in t.subtree})
+    for t, holder_tok in appos_claims:
+        named = _phrase_tokens(holder_tok, {x.i for x in t.subtree})
+        holder = _join(named)
         kept = _tidy([x for x in t.subtree])
         if not kept:
             continue
-        ents, nums, dates = _mentions(kept)
+        ents, nums, dates = _mentions(named + kept)
         text = _readable(f"{holder} is {_join(kept)}")
         out.append((t.i, Proposition(text, kept[0].idx, kept[-1].idx + len(kept[-1].text), agent=holder,
                                      predicate="be", patient=_join(kept), entities=ents, numbers=nums,
@@ -483,6 +495,27 @@ def propositions(sent, *, headline: bool = False) -> list[Proposition]:
                                             dates=dates)))
     out.sort(key=lambda p: (p[1].start, p[0]))
     return [p for _, p in out]
+
+
+def _appos_holder(t, sent):
+    """The named thing an apposition after a comma or dash describes, or None.
+
+    Normally the apposition's head ("Aleppo, the city that …"). The parser often hangs an apposition after
+    "rebel forces in Aleppo, a region with …" on the common noun "forces"; the name right before the
+    comma is what it describes then.
+    """
+    if t.dep_ != "appos":
+        return None
+    first = min(x.i for x in t.subtree)
+    if first < 2 or sent[first - 1].text not in {",", "—", "–"}:
+        return None
+    if t.head.pos_ == "PROPN":
+        return t.head
+    before = sent[first - 2]
+    if t.head.pos_ == "NOUN" and before.pos_ == "PROPN" and before.dep_ == "pobj" and before.i in {
+            x.i for x in t.head.subtree}:
+        return before
+    return None
 
 
 def _content_beyond_frame(verb, drop: set[int]) -> bool:
