@@ -44,9 +44,6 @@ REPORTING_NOUNS = {"report", "claim", "statement", "allegation", "word", "news",
                    "belief", "view", "suggestion", "rumour", "rumor", "accusation", "charge", "warning"}
 # Aspectual verbs: "keep on breaching the ceasefire" is about breaching (no modality).
 ASPECT = {"keep", "continue", "begin", "start", "stop", "cease", "go on"}
-# A verbless apposition of at least this many tokens, opening with a determiner, is a claim about the name
-# it follows.
-APPOS_MIN_VERBLESS = 6
 SUBJECTS = {"nsubj", "nsubjpass", "csubj", "csubjpass", "expl"}
 CLAUSE_DEPS = {"conj", "advcl", "ccomp", "parataxis", "relcl"}
 RELATIVE = {"which", "who", "whom", "that", "whose"}
@@ -386,11 +383,10 @@ def propositions(sent, *, headline: bool = False) -> list[Proposition]:
         holder = _appos_holder(t, sent)
         if holder is not None:
             sub = list(t.subtree)
-            # With a verb ("Aleppo, the city that may prove …"), or a description long enough to say more
-            # than a title ("Aleppo, a region with no significant Islamic State presence"; not "Salim
-            # al-Muslat, opposition spokesman"), never in a headline ("Russia, Syria Plan Joint Operation").
-            verbless = not headline and len(sub) >= APPOS_MIN_VERBLESS and sub[0].pos_ == "DET"
-            if len(sub) >= 4 and _has_verb(sub) or verbless:
+            # With a verb ("Aleppo, the city that may prove …"). A verbless one ("Aleppo, a region with no
+            # significant Islamic State presence") stays in its claim: as a claim of its own it was joined, on
+            # the seeds, with "We have no role in Aleppo" (cosine 0.80), a false merge (docs/EVALUATION.md).
+            if len(sub) >= 4 and _has_verb(sub):
                 appos_claims.append((t, holder))
                 appos_drop.update(x.i for x in sub)
                 after = sub[-1].i + 1  # "Russia, the key player …, had decreased": both commas go with it
