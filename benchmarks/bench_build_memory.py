@@ -3,7 +3,8 @@
 ``claimmatch index build`` reads, cleans, parses (spaCy), embeds and commits documents chunk by chunk
 (claimmatch/store/ops.py, 1,000 documents a chunk), so its peak memory should be set by the chunk, not by
 the corpus. Each size runs ``update_index`` over the first N Reuters-21578 documents in a fresh process and
-reports that process's peak resident set size, its wall time and what it indexed. The embedder is a
+reports that process's peak resident set size (and its resident and peak memory after each committed
+chunk), its wall time and what it indexed. The embedder is a
 hashing bag-of-words stand-in (no model weights: parsing and the store are what is measured, and a
 MiniLM run of 100k claims would take an hour on this machine); ``--real`` uses all-MiniLM-L6-v2.
 
@@ -56,11 +57,25 @@ def _one(n_docs: int, source: Path, work: Path, real: bool) -> dict:
         dst.writelines(itertools.islice(src, n_docs))
     settings = Settings(index_dir=str(work / "indexes"), cache_dir=str(work / "cache"), quiet=True)
     embedder = MiniLMEmbedder(batch_size=settings.batch_size) if real else HashingEmbedder()
+    after_chunks: list[dict] = []
+
+    def note(rep) -> None:  # resident memory now and peak so far, after each committed chunk
+        after_chunks.append({"chunk": rep.chunks, "claims": rep.claims_added, "rss_mib": rss_now_mib(),
+                             "peak_rss_mib": peak_rss_mib()})
+
     start = time.perf_counter()
-    report = update_index([subset], f"reuters-{n_docs}", settings, embedder=embedder)
+    report = update_index([subset], f"reuters-{n_docs}", settings, embedder=embedder, on_commit=note)
     return {"documents": n_docs, "seconds": round(time.perf_counter() - start, 1), "chunks": report.chunks,
             "claims": int(report.manifest["count"]), "peak_rss_mib": peak_rss_mib(),
-            "timings_s": report.timings_s}
+            "timings_s": report.timings_s, "after_each_chunk": after_chunks}
+
+
+def rss_now_mib() -> float:
+    """Resident set size of this process now (Linux /proc), MiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
 
 
 def main(argv: list[str] | None = None) -> int:

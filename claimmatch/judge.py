@@ -19,8 +19,9 @@ from claimmatch.nli_rules import contradiction_score, entailment_score
 # Predicates too light to show two claims state the same act.
 LIGHT_PREDICATES = frozenset({"be", "have", "do", "say", "’s", "'s", "get", "go", "make", "seem", "appear"})
 # Verbs that negate what they govern: "were excluded from the truce" says what "are not included in the truce"
-# says, so for polarity they count as a negation ("not excluded" as none).
-NEGATIVE_PREDICATES = frozenset({"exclude", "fail", "refuse", "lack", "deny", "reject", "neglect", "omit"})
+# says, so for polarity they count as a negation ("not excluded" as none). Not "fail": "the truce has failed"
+# says it collapsed; "failed to comply" is negative through its modality (below).
+NEGATIVE_PREDICATES = frozenset({"exclude", "refuse", "lack", "deny", "reject", "neglect", "omit"})
 # Modalities (claimmatch/propositions.py INTENT) and stances that do the same: "failed to comply", "denied that P".
 NEGATIVE_MODALITIES = frozenset({"fails", "refuses"})
 NEGATIVE_STANCES = frozenset({"denies"})

@@ -113,6 +113,7 @@ def test_negating_verbs_modalities_and_denials_count_as_negative_polarity():
     assert frame(predicate="exclude", negated=True).negated is False  # "were not excluded": two negations
     failed = frame(predicate="comply", modality="fails")  # "The US failed to comply"
     assert failed.negated and frame_relation(failed, frame(predicate="comply"))[1]
+    assert not frame(predicate="fail").negated  # "The truce has failed": it collapsed, nothing is negated
     denied = frame(predicate="draft", stance="denies")  # "The military denied drafting plans"
     assert denied.negated and frame_relation(denied, frame(predicate="draft")) == (False, True)
     # Above the duplicate threshold a clash keeps the pair apart; agreeing polarity lets cosine join it.
