@@ -241,13 +241,20 @@ def cluster_claims(claims: pl.DataFrame, vectors: np.ndarray, index: faiss.Index
     frames = None
     if getattr(judge, "uses_frames", False) and text_column == "text":
         frames = _frames(claims, np.unique(np.concatenate([cand.i, cand.j])))
-    fa = [frames[i] for i in cand.i] if frames else None
-    fb = [frames[j] for j in cand.j] if frames else None
+    # The judge's rule is symmetric; asking (a, b) in claim-id order makes its first direction the one the
+    # contradiction stage asks first too, so the stage finds it in the scorer's memo.
+    first, second = cand.i, cand.j
+    if "claim_id" in claims.columns and len(cand):
+        ids = claims["claim_id"].to_numpy()
+        swap = ids[cand.i] > ids[cand.j]
+        first, second = np.where(swap, cand.j, cand.i), np.where(swap, cand.i, cand.j)
+    fa = [frames[i] for i in first] if frames else None
+    fb = [frames[j] for j in second] if frames else None
     unscored = None
     if getattr(judge, "uses_frames", False) and "doc_id" in claims.columns:
         docs = claims["doc_id"].to_numpy()
         unscored = docs[cand.i] == docs[cand.j]  # clauses of one document: cosine and frames suffice
-    verdict = judge.judge([texts[i] for i in cand.i], [texts[j] for j in cand.j], cand.sim, fa, fb, unscored)
+    verdict = judge.judge([texts[i] for i in first], [texts[j] for j in second], cand.sim, fa, fb, unscored)
     labels = group(vectors, cand, verdict, judge.threshold)
     with_ids, clusters = summarize(claims, vectors, labels)
     return ClusterResult(with_ids, clusters, cand, verdict)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -138,3 +138,18 @@ def embed_texts(texts: Sequence[str], embedder: Embedder, cache: EmbeddingCache 
         stats["embedded"] = stats.get("embedded", 0) + len(missing)
         stats["from_cache"] = stats.get("from_cache", 0) + len(unique) - len(missing)
     return out
+
+
+def cached_encoder(embedder: Embedder, cache_dir: Path, batch_size: int = 64) -> Callable[[Sequence[str]], np.ndarray]:
+    """``embedder.encode`` behind the on-disk cache, for short texts embedded on every run (the agents,
+    targets and acts that who-did-it compares): a rerun or an incremental run reads them back instead of
+    encoding every frame of the corpus again, which cost more than the NLI scoring on a 17k-claim rerun."""
+
+    def encode(texts: Sequence[str]) -> np.ndarray:
+        cache = EmbeddingCache(cache_dir)
+        try:
+            return embed_texts(list(texts), embedder, cache, batch_size, quiet=True)
+        finally:
+            cache.close()
+
+    return encode

@@ -14,7 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
-from claimmatch.nli_rules import contradiction_score, entailment_score
+from claimmatch.nli_rules import CONTRADICTION, ENTAILMENT, contradiction_score, entailment_score
 
 # Predicates too light to show two claims state the same act.
 LIGHT_PREDICATES = frozenset({"be", "have", "do", "say", "’s", "'s", "get", "go", "make", "seem", "appear"})
@@ -76,7 +76,8 @@ class Judgement:
     link_sim: np.ndarray  # float: similarity used by average-link grouping
     veto: np.ndarray  # bool: never put these two in one cluster
     nli_ab: np.ndarray | None = None  # (n, 3) NLI probabilities for (a, b), when a model ran
-    nli_ba: np.ndarray | None = None  # (n, 3) for (b, a); the contradiction stage scores its own pairs
+    # (n, 3) for (b, a); NaN rows where that direction could not change the decision and was not asked
+    nli_ba: np.ndarray | None = None
 
 
 class PairJudge(Protocol):
@@ -109,7 +110,7 @@ class CosineJudge:
 
 
 class NLIJudge:
-    """Cosine plus NLI in both directions plus, for atomic claims, their frames.
+    """Cosine plus NLI plus, for atomic claims, their frames.
 
     A pair the model calls a contradiction (both directions) is vetoed, whatever its cosine. A pair above
     the duplicate threshold is the same claim unless vetoed or of opposite polarity (one claim negated,
@@ -120,6 +121,10 @@ class NLIJudge:
     ``frame_entailment_threshold``. Short atomic claims are where NLI is reliable; frames keep it from
     joining two claims about different things. A joined borderline pair links at the threshold, so
     average-link grouping treats it as just similar enough. Thresholds: claimmatch/config.py.
+
+    The model is asked (a, b) first and (b, a) only where :func:`reverse_can_change` says the second
+    direction can still change the decision (most pairs: neither a veto nor a join is within reach), so
+    the verdicts equal scoring both ways at about half the model calls.
     """
 
     name = "nli"
@@ -136,7 +141,21 @@ class NLIJudge:
         self.frame_entailment_threshold = frame_entailment_threshold
         self.batch_size = batch_size
         self.seconds = 0.0  # time spent in the model, for pairs/s in run.json
-        self.pairs_scored = 0  # model calls (both directions count)
+        self.pairs_scored = 0  # pairs sent to the model, both directions counted
+        self.forward_asked = self.reverse_asked = self.reverse_skipped = 0
+
+    def counts(self) -> dict[str, int]:
+        """What the judge asked the model, for run.json: (a, b) pairs, (b, a) pairs, reverses not needed."""
+        return {"nli_calls_cluster": self.pairs_scored, "nli_calls_cluster_forward": self.forward_asked,
+                "nli_calls_cluster_reverse": self.reverse_asked,
+                "nli_calls_cluster_reverse_skipped": self.reverse_skipped}
+
+    def _predict(self, pairs: list[tuple[str, str]]) -> np.ndarray:
+        start = time.perf_counter()
+        probs = np.asarray(self.model.predict(pairs, batch_size=self.batch_size), np.float32)
+        self.seconds += time.perf_counter() - start
+        self.pairs_scored += len(pairs)
+        return probs
 
     def judge(self, texts_a: Sequence[str], texts_b: Sequence[str], sims: np.ndarray,
               frames_a: Sequence[Frame] | None = None, frames_b: Sequence[Frame] | None = None,
@@ -149,22 +168,26 @@ class NLIJudge:
             empty = np.zeros(0, dtype=bool)
             none = np.zeros((0, 3), np.float32)
             return Judgement(empty, sims, empty, none, none)
-        scored = np.flatnonzero(~unscored) if unscored is not None else np.arange(n)
-        pairs = [(texts_a[k], texts_b[k]) for k in scored]
-        ab = np.tile(np.array([0.0, 1.0, 0.0], np.float32), (n, 1))
-        ba = ab.copy()
-        if len(pairs):
-            start = time.perf_counter()
-            probs = self.model.predict(pairs + [(b, a) for a, b in pairs], batch_size=self.batch_size)
-            self.seconds += time.perf_counter() - start
-            self.pairs_scored += 2 * len(pairs)
-            ab[scored], ba[scored] = probs[:len(pairs)], probs[len(pairs):]
         if frames_a is not None and frames_b is not None:
             rel = [frame_relation(fa, fb) for fa, fb in zip(frames_a, frames_b, strict=True)]
             agree = np.array([r[0] for r in rel], dtype=bool)
             clash = np.array([r[1] for r in rel], dtype=bool)
         else:
             agree = clash = np.zeros(n, dtype=bool)
+        scored = np.flatnonzero(~unscored) if unscored is not None else np.arange(n)
+        ab = np.tile(np.array([0.0, 1.0, 0.0], np.float32), (n, 1))
+        ba = ab.copy()
+        if len(scored):
+            ab[scored] = self._predict([(texts_a[k], texts_b[k]) for k in scored])
+            ask = scored[reverse_can_change(sims[scored], ab[scored], agree[scored], clash[scored], self.threshold,
+                                            self.contradiction_threshold, self.entailment_threshold,
+                                            self.frame_entailment_threshold)]
+            ba[scored] = np.nan  # not asked: cannot change the decision (decide reads NaN as "no")
+            if len(ask):
+                ba[ask] = self._predict([(texts_b[k], texts_a[k]) for k in ask])
+            self.forward_asked += len(scored)
+            self.reverse_asked += len(ask)
+            self.reverse_skipped += len(scored) - len(ask)
         same, veto = decide(sims, ab, ba, agree, clash, self.threshold, self.contradiction_threshold,
                             self.entailment_threshold, self.frame_entailment_threshold)
         link = np.where(same & (sims < self.threshold), np.float32(self.threshold), sims)
@@ -186,3 +209,30 @@ def decide(sims: np.ndarray, ab: np.ndarray, ba: np.ndarray, agree: np.ndarray, 
     same = ~veto & (((sims >= threshold) & ~clash) | both_ways | framed)
     return same, veto
 
+
+
+# Slack on the frame rule's mean: float rounding of (a + b) / 2 must never make a skipped pair count.
+_MEAN_SLACK = 1e-6
+
+
+def reverse_can_change(sims: np.ndarray, ab: np.ndarray, agree: np.ndarray, clash: np.ndarray,
+                       threshold: float, contradiction_threshold: float, entailment_threshold: float,
+                       frame_entailment_threshold: float | None) -> np.ndarray:
+    """Pairs whose (b, a) probabilities can still change :func:`decide`, given those of (a, b).
+
+    Each rule of ``decide`` needs the reverse direction only within reach: the veto takes the weaker
+    contradiction, so a forward p(contradiction) below ``contradiction_threshold`` rules it out; two-way
+    entailment takes the weaker direction, so forward entailment below ``entailment_threshold`` rules it
+    out; the frame rule's mean cannot exceed (forward + 1) / 2. A pair at or above the duplicate threshold
+    without a polarity clash is the same claim unless vetoed, so only the veto matters there. Every other
+    pair gets the same decision whatever (b, a) says (tested on random probabilities), so it is not asked.
+    """
+    e = ab[:, ENTAILMENT].astype(np.float32)  # decide compares float32 scores
+    c = ab[:, CONTRADICTION].astype(np.float32)
+    veto_possible = c >= contradiction_threshold
+    join_possible = e >= entailment_threshold
+    if frame_entailment_threshold is not None:
+        mean_max = (ab[:, ENTAILMENT].astype(np.float64) + 1.0) / 2
+        join_possible = join_possible | (agree & (mean_max >= frame_entailment_threshold - _MEAN_SLACK))
+    joined_anyway = (np.asarray(sims) >= threshold) & ~clash
+    return veto_possible | (join_possible & ~joined_anyway)

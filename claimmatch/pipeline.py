@@ -21,7 +21,7 @@ from claimmatch.cluster import ClusterResult, cluster_claims
 from claimmatch.config import Settings
 from claimmatch.contradict import Contradictions, find_contradictions
 from claimmatch.contradict import store as contradiction_store
-from claimmatch.embed import Embedder, MiniLMEmbedder
+from claimmatch.embed import Embedder, MiniLMEmbedder, cached_encoder
 from claimmatch.errors import InputError
 from claimmatch.ingest import load_documents
 from claimmatch.judge import CosineJudge, NLIJudge, PairJudge
@@ -105,6 +105,12 @@ def load_nli(settings: Settings):
     return load_scorer(settings)
 
 
+def _model_calls(scorer) -> int | None:
+    """Pairs a :class:`claimmatch.scoring.PairScorer` has had its model score so far (None for a bare model)."""
+    calls = getattr(scorer, "calls", None)
+    return calls if isinstance(calls, int) else None
+
+
 def analyze(claims: pl.DataFrame, vectors: np.ndarray, faiss_index, settings: Settings, judge: PairJudge,
             timer: Timer, header: dict, encode: Callable[[list[str]], np.ndarray] | None = None,
             known: pl.DataFrame | None = None) -> tuple[dict, dict]:
@@ -112,6 +118,7 @@ def analyze(claims: pl.DataFrame, vectors: np.ndarray, faiss_index, settings: Se
 
     ``known``: NLI scores stored by an earlier ``contradictions`` run on the same index, reused.
     """
+    model_calls = _model_calls(getattr(judge, "model", None))
     with timer.stage("cluster"):
         result: ClusterResult = cluster_claims(claims, vectors, faiss_index, judge, settings.neighbors,
                                                settings.embed_field)
@@ -130,14 +137,22 @@ def analyze(claims: pl.DataFrame, vectors: np.ndarray, faiss_index, settings: Se
     if scorer is None:
         return writers, out
     judge_calls = getattr(judge, "pairs_scored", 2 * len(result.candidates))
+    judge_counts = judge.counts() if hasattr(judge, "counts") else {}
+    after_cluster = _model_calls(scorer)
     with timer.stage("contradictions"):
         # Clustering retrieved neighbours down to the candidate threshold already: reuse them.
         source = result.candidates if judge.min_similarity <= settings.candidate_threshold else faiss_index
         found: Contradictions = find_contradictions(result.claims, vectors, source, result.claims["cluster_id"].to_numpy(),
                                                     scorer, settings, encode=encode, known=known)
+    if after_cluster is not None and model_calls is not None:
+        # pairs the model itself scored (not answered by the memo or the result cache), per stage
+        judge_counts["model_calls_cluster"] = after_cluster - model_calls
+        judge_counts["model_calls_contradictions"] = _model_calls(scorer) - after_cluster
+    if hasattr(judge, "seconds"):
+        judge_counts["nli_seconds_cluster"] = round(judge.seconds, 3)
     nli_seconds = getattr(judge, "seconds", 0.0) + found.counts["nli_seconds"]
     n_scored = judge_calls + found.counts["nli_calls"]
-    counts.update({**found.counts, "nli_calls_cluster": judge_calls, "nli_pairs_scored": n_scored,
+    counts.update({**found.counts, **judge_counts, "nli_calls_cluster": judge_calls, "nli_pairs_scored": n_scored,
                    "nli_pairs_per_s": round(n_scored / nli_seconds, 1) if nli_seconds else None})
     with timer.stage("report"):
         md = render_contradictions_md(found.pairs, found.topics, claims_out, {
@@ -187,7 +202,8 @@ def run(inputs: list[Path | str], out_dir: Path | str, settings: Settings | None
     header = {"documents": len(docs), "outlets": n_outlets, "model": embedder.name, "judge": judge.name,
               "threshold": settings.threshold, "neighbors": settings.neighbors,
               "embed_field": settings.embed_field}
-    writers, out = analyze(claims, vectors, faiss_index, settings, judge, timer, header, embedder.encode)
+    writers, out = analyze(claims, vectors, faiss_index, settings, judge, timer, header,
+                           cached_encoder(embedder, settings.resolved_cache_dir(), settings.batch_size))
     info = {
         "settings": settings.as_dict(),
         "inputs": [str(p) for p in inputs],
@@ -242,7 +258,8 @@ def contradictions(index: str, out_dir: Path | str, settings: Settings | None = 
     previous = (contradiction_store.load(folder, model_name) if scorer is not None and not full
                 else contradiction_store.Stored(None, set()))
     writers, out = analyze(claims, stored.vectors, stored.faiss_index, settings, judge, timer, header,
-                           embedder.encode, known=previous.scores)
+                           cached_encoder(embedder, settings.resolved_cache_dir(), settings.batch_size),
+                           known=previous.scores)
     ids = claims["claim_id"].to_list()
     live = set(ids)
     counts = {"documents": header["documents"], "claims": len(claims), **out["counts"]}

@@ -58,3 +58,26 @@ def test_seed_diagnosis_extraction_verdicts_and_refusing_rule() -> None:
     assert refusal(0.8, weak, weak, False, True, s) == "polarity clash above the duplicate threshold"
     assert refusal(0.6, weak, weak, True, False, s).endswith("mean entailment too low")
     assert refusal(0.6, weak, weak, False, False, s).endswith("frames do not agree")
+
+
+def test_corpus_projection_fits_calls_per_claim_as_a_power_of_size() -> None:
+    from benchmarks.nli_corpus import fit_power, projection
+
+    c, b = fit_power([(1_000, 4.0), (10_000, 8.0)])
+    assert b == pytest.approx(np.log(2) / np.log(10)) and c * 100_000 ** b == pytest.approx(16.0)
+
+    def run(n: int, per_claim: float) -> dict:
+        calls = round(n * per_claim)
+        return {"claims": n, "first": {"model_calls": calls, "nli_seconds": calls / 100.0, "seconds": calls / 100.0 + n / 1000,
+                                       "model_calls_cluster": calls // 2, "peak_rss_mib": 500.0 + n / 100}}
+
+    runs = [run(1_000, 4.0), run(10_000, 8.0)]
+    runs[1]["incremental"] = {"claims_new": 1_000, "model_calls": 16_000, "nli_seconds": 160.0, "seconds": 171.0,
+                              "claims": 11_000}
+    proj = projection(runs, sizes=(100_000,), add=1_000)
+    row = proj["rows"][0]
+    assert proj["pairs_per_s"] == 100.0 and row["model_calls"] == 1_600_000  # 16 calls per claim at 100k
+    assert row["nli_hours"] == round(1_600_000 / 100 / 3600, 2) and row["other_hours"] == round(100 / 3600, 2)
+    assert row["incremental_model_calls"] == 32_000  # 16 per new claim at 10k, doubled by the density growth
+    assert row["peak_rss_mib"] == 500 + 1_000 and proj["rss_mib_per_1000_claims"] == 10.0  # a line through both
+    assert projection(runs[:1]) is None  # one size cannot give a growth rate

@@ -78,6 +78,10 @@ def test_rerun_after_add_scores_only_new_pairs_and_equals_a_run_from_scratch(cor
     assert s["contradiction_pairs"] >= 2 and s["contradiction_pairs_who_did_it"] >= 1
     assert a["claims_new"] == s["claims"] - before > 0 and a["claims_removed"] == 0
     assert a["nli_pairs_reused"] > 0 and 0 < a["nli_calls"] < s["nli_calls"]
+    # run.json says what the clustering judge asked: every pair one way, the reverse only where it mattered
+    assert s["nli_calls_cluster"] == s["nli_calls_cluster_forward"] + s["nli_calls_cluster_reverse"]
+    assert s["nli_calls_cluster_forward"] == s["nli_calls_cluster_reverse"] + s["nli_calls_cluster_reverse_skipped"]
+    assert s["nli_calls_cluster_reverse_skipped"] > 0 and s["model_calls_cluster"] == s["nli_calls_cluster"]
     # a third run with nothing new asks the model nothing
     third = check("inc", tmp / "run3", settings)
     assert third.info["counts"]["nli_calls"] == 0 and third.info["counts"]["claims_new"] == 0
@@ -119,3 +123,16 @@ def test_damaged_store_is_one_clear_error(corpus):
         check("inc", tmp / "run2", settings)
     check("inc", tmp / "run3", settings, full=True)  # --full starts over and rewrites the store
     check("inc", tmp / "run4", settings)
+
+
+def test_rerun_reads_the_who_did_it_phrases_from_the_embedding_cache(corpus):
+    from dataclasses import replace
+
+    tmp, settings, first, _ = corpus
+    settings = replace(settings, cache_dir=str(tmp / "cache"))
+    update_index([first], "inc", settings, embedder=FakeEmbedder())
+    cold, warm = FakeEmbedder(), FakeEmbedder()
+    one = contradictions("inc", tmp / "run1", settings, embedder=cold, judge=judge()).info["counts"]
+    contradictions("inc", tmp / "run2", settings, embedder=warm, judge=judge())
+    assert one["who_did_it_candidates"] >= 1 and cold.texts_seen > 0 and warm.texts_seen == 0
+    same_reports(tmp / "run1", tmp / "run2")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 import polars as pl
 
 from claimmatch.cluster import cluster_claims
-from claimmatch.judge import Frame, NLIJudge, decide, frame_relation
+from claimmatch.config import Settings
+from claimmatch.judge import Frame, NLIJudge, decide, frame_relation, reverse_can_change
 from claimmatch.report import marked_sentence
 from claimmatch.store import build_faiss
 
@@ -54,15 +57,13 @@ def test_opposite_polarity_never_joins_on_cosine_alone_and_contradiction_vetoes(
 
 
 class ScriptedNLI:
-    """Entailment 0.9 one way and 0.6 the other for every pair: only the frame rule can join them."""
+    """Entailment 0.9 for (a, b) with a < b, 0.6 the other way: only the frame rule can join them."""
 
     name = "scripted"
 
     def predict(self, pairs, batch_size: int = 64) -> np.ndarray:
-        n = len(pairs) // 2
-        first = np.tile([0.9, 0.05, 0.05], (n, 1))
-        second = np.tile([0.6, 0.35, 0.05], (len(pairs) - n, 1))
-        return np.vstack([first, second]).astype(np.float32)
+        return np.array([[0.9, 0.05, 0.05] if a < b else [0.6, 0.35, 0.05] for a, b in pairs],
+                        np.float32).reshape(-1, 3)
 
 
 def test_clustering_passes_frames_of_atomic_claims_to_the_judge():
@@ -96,7 +97,9 @@ def test_pairs_of_one_document_are_not_sent_to_the_model():
     judge = NLIJudge(model, 0.75, 0.45, 0.8, 0.5, frame_entailment_threshold=0.65)
     verdict = judge.judge(["a1", "a2", "b1"], ["a3", "b2", "c1"], np.array([0.6, 0.6, 0.9], np.float32),
                           unscored=np.array([True, False, False]))
-    assert ("a1", "a3") not in seen and ("a2", "b2") in seen and judge.pairs_scored == 4
+    assert ("a1", "a3") not in seen and ("a2", "b2") in seen and ("b2", "a2") in seen
+    # b1/c1 is above the duplicate threshold and not a contradiction one way: its reverse cannot matter
+    assert ("c1", "b1") not in seen and judge.pairs_scored == 3 and judge.reverse_skipped == 1
     assert verdict.nli_ab[0].tolist() == [0.0, 1.0, 0.0]  # neutral: cosine and frames decide
     assert verdict.same.tolist() == [False, True, True]
 
@@ -121,3 +124,102 @@ def test_negating_verbs_modalities_and_denials_count_as_negative_polarity():
     same, _ = decide(np.array([0.84], np.float32), ab, ba, np.array([False]), np.array([excluded.negated != not_included.negated]),
                      0.75, 0.8, 0.5, 0.65)
     assert same[0]
+
+
+def random_probs(rng: np.random.Generator, n: int, snap: list[float]) -> np.ndarray:
+    """Random NLI rows, some with entailment or contradiction exactly at a threshold (the edge cases)."""
+    p = rng.dirichlet([0.5, 0.5, 0.5], size=n).astype(np.float32)
+    for col in (0, 2):
+        at = rng.random(n) < 0.1
+        p[at, col] = rng.choice(snap, size=int(at.sum()))
+        p[at, 1] = 0.0
+        p[at, 2 - col] = np.clip(1 - p[at, col], 0, None)
+    return p
+
+
+def test_reverse_is_asked_only_where_it_can_change_the_decision():
+    s = Settings()
+    args = (s.threshold, s.contradiction_threshold, s.entailment_threshold, s.frame_entailment_threshold)
+    sims = np.array([0.9, 0.9, 0.9, 0.6, 0.6, 0.6, 0.6], np.float32)
+    ab = np.array([[0.9, 0.05, 0.05], [0.05, 0.05, 0.9], [0.6, 0.3, 0.1], [0.1, 0.8, 0.1], [0.6, 0.3, 0.1],
+                   [0.35, 0.6, 0.05], [0.35, 0.6, 0.05]], np.float32)
+    agree = np.array([False, False, False, False, False, True, False])
+    clash = np.array([False, False, True, False, False, False, False])
+    # joined on cosine | veto within reach | clash: two-way entailment decides | out of reach | two-way
+    # within reach | frame mean within reach ((0.35 + 1) / 2 ≥ 0.65) | the same without agreeing frames
+    assert reverse_can_change(sims, ab, agree, clash, *args).tolist() == [False, True, True, False, True, True, False]
+
+
+def test_skipping_the_reverse_is_lossless_on_random_probabilities():
+    rng = np.random.default_rng(0)
+    s = Settings()
+    settings = [(s.threshold, s.contradiction_threshold, s.entailment_threshold, s.frame_entailment_threshold),
+                (0.75, 0.6, 0.7, 0.5), (0.9, 0.5, 0.5, None), (0.75, 0.8, 0.5, 0.95)]
+    for threshold, con, ent, frame in settings:
+        n = 20_000
+        snap = [con, ent, 2 * frame - 1 if frame is not None else ent, 0.0, 1.0]
+        sims = np.round(rng.uniform(0.45, 1.0, n), 2).astype(np.float32)
+        sims[rng.random(n) < 0.1] = threshold
+        ab, ba = random_probs(rng, n, snap), random_probs(rng, n, snap)
+        clash = rng.random(n) < 0.2
+        agree = ~clash & (rng.random(n) < 0.5)
+        args = (threshold, con, ent, frame)
+        full = decide(sims, ab, ba, agree, clash, *args)
+        ask = reverse_can_change(sims, ab, agree, clash, *args)
+        assert 0 < ask.sum() < n  # some pairs are skipped, some asked
+        for other in (np.full_like(ba, np.nan), np.tile([1.0, 0.0, 0.0], (n, 1)), np.tile([0.0, 0.0, 1.0], (n, 1)),
+                      random_probs(rng, n, snap)):
+            cut = np.where(ask[:, None], ba, other.astype(np.float32))
+            same, veto = decide(sims, ab, cut, agree, clash, *args)
+            assert np.array_equal(same, full[0]) and np.array_equal(veto, full[1])
+
+
+class HashNLI:
+    """Deterministic pseudo-random probabilities per ordered pair, often near the judge's thresholds."""
+
+    name = "hash-nli"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def predict(self, pairs, batch_size: int = 64) -> np.ndarray:
+        self.calls += len(pairs)
+        rows = []
+        for a, b in pairs:
+            r = np.random.default_rng(zlib.crc32(f"{a}\x00{b}".encode()))
+            rows.append(r.dirichlet([0.4, 0.4, 0.4]))
+        return np.array(rows, np.float32).reshape(-1, 3)
+
+
+def test_clusters_equal_both_ways_with_fewer_model_calls(monkeypatch):
+    rng = np.random.default_rng(3)
+    n = 80
+    centers = rng.normal(size=(8, 12))
+    v = (centers[rng.integers(0, 8, n)] + rng.normal(scale=0.6, size=(n, 12))).astype(np.float32)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    preds = ["hold", "win", "lose", "say"]
+    claims = pl.DataFrame({
+        "claim_id": [f"d{k % 23:02d}#{k:03d}" for k in range(n)], "doc_id": [f"d{k % 23:02d}" for k in range(n)],
+        "outlet": [f"o{k % 5}" for k in range(n)], "text": [f"claim number {k}" for k in range(n)],
+        "predicate": [preds[k % 4] for k in range(n)], "negated": [k % 7 == 0 for k in range(n)],
+        "entities": [["Aleppo"] if k % 3 == 0 else [] for k in range(n)], "numbers": [[] for _ in range(n)],
+        "dates": [[] for _ in range(n)]})
+    index = build_faiss(v)
+
+    def run(cut: bool):
+        model = HashNLI()
+        if not cut:
+            monkeypatch.setattr("claimmatch.judge.reverse_can_change", lambda sims, *a: np.ones(len(sims), bool))
+        judge = NLIJudge(model, 0.75, 0.3, 0.6, 0.5, frame_entailment_threshold=0.55)
+        res = cluster_claims(claims, v, index, judge, k=10)
+        monkeypatch.undo()
+        return res, judge, model
+
+    full, full_judge, full_model = run(cut=False)
+    cut, cut_judge, cut_model = run(cut=True)
+    assert full.clusters.equals(cut.clusters) and full.claims.equals(cut.claims)
+    assert np.array_equal(full.judgement.veto, cut.judgement.veto) and full.judgement.veto.any()
+    assert (full.judgement.same & (full.candidates.sim < 0.75)).any()  # NLI joined some band pairs
+    scored = full_judge.forward_asked
+    assert full_model.calls == 2 * scored and cut_model.calls == scored + cut_judge.reverse_asked
+    assert cut_model.calls < 0.8 * full_model.calls and cut_judge.reverse_skipped > 0
