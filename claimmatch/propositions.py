@@ -146,6 +146,12 @@ def _is_clause_head(tok) -> bool:
     return _subject(tok) is not None
 
 
+def _wh_clause(tok) -> bool:
+    """A clause (not a relative clause, nor the sentence) whose subject is "what", "who" or "whom"."""
+    subj = _subject(tok)
+    return tok.dep_ not in {"ROOT", "relcl"} and subj is not None and subj.tag_ == "WP"
+
+
 def _noun_clause(tok) -> bool:
     """ "reports that P", "the fact that P": a clause with its own subject under a reporting noun."""
     return (tok.dep_ in {"acl", "ccomp"} and tok.pos_ in {"VERB", "AUX"} and tok.head.pos_ == "NOUN"
@@ -368,7 +374,9 @@ def propositions(sent, *, headline: bool = False) -> list[Proposition]:
     question = sent.text.rstrip().rstrip("".join(QUOTES) + ")]'").endswith("?")
     if question and not headline:
         return []  # a question asserts nothing
-    heads = [t for t in tokens if _is_clause_head(t) or _noun_clause(t)]
+    # An embedded question ("What is now happening in Aleppo – we warned …", "asked who fired first")
+    # asserts nothing on its own: it stays inside the clause that governs it.
+    heads = [t for t in tokens if (_is_clause_head(t) or _noun_clause(t)) and not _wh_clause(t)]
     out: list[tuple[int, Proposition]] = []
     frames_of: set[int] = set()  # reporting verbs with a split-off complement: their "X said" is no claim
     reported: dict[int, tuple] = {}

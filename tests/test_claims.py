@@ -127,6 +127,10 @@ def test_passive_it_is_resolved_from_the_previous_sentence_and_keep_on_names_the
 
 def test_questions_assert_nothing():
     assert claims_of("Does the cease-fire agreement have any prospects for the future?") == []
+    # Nor does an embedded question: only the warning is a claim.
+    rows = claims_of("What is now happening in Aleppo and around it – we warned the Americans about this in advance.")
+    assert [r["text"] for r in rows] == [
+        "What is now happening in Aleppo and around it – we warned the Americans about this in advance."]
 
 
 def test_headline_without_verb_and_speaker_lead():
