@@ -232,6 +232,7 @@ def _frames(claims: pl.DataFrame, rows: np.ndarray) -> dict[int, Frame] | None:
     cols = ("predicate", "entities", "numbers", "dates", "negated")
     if not all(c in claims.columns for c in cols) or len(rows) == 0:
         return None
+    cols += tuple(c for c in ("modality", "stance") if c in claims.columns)  # polarity: "failed to", "denied"
     picked = claims.select(cols)[rows.tolist()]
     return {int(r): Frame.of([row]) for r, row in zip(rows.tolist(), picked.iter_rows(named=True), strict=True)}
 

@@ -18,6 +18,21 @@ from claimmatch.nli_rules import CONTRADICTION, ENTAILMENT, contradiction_score,
 
 # Predicates too light to show two claims state the same act.
 LIGHT_PREDICATES = frozenset({"be", "have", "do", "say", "’s", "'s", "get", "go", "make", "seem", "appear"})
+# Verbs that negate what they govern: "were excluded from the truce" says what "are not included in the truce"
+# says, so for polarity they count as a negation ("not excluded" as none). Not "fail": "the truce has failed"
+# says it collapsed; "failed to comply" is negative through its modality (below).
+NEGATIVE_PREDICATES = frozenset({"exclude", "refuse", "lack", "deny", "reject", "neglect", "omit"})
+# Modalities (claimmatch/propositions.py INTENT) and stances that do the same: "failed to comply", "denied that P".
+NEGATIVE_MODALITIES = frozenset({"fails", "refuses"})
+NEGATIVE_STANCES = frozenset({"denies"})
+
+
+def polarity_negative(row: dict) -> bool:
+    """Whether a claim row says that something is not so: a grammatical negation, or a negating verb,
+    modality or stance, an even number of them cancelling out ("did not fail to comply")."""
+    flips = [bool(row.get("negated")), (row.get("predicate") or "") in NEGATIVE_PREDICATES,
+             (row.get("modality") or "") in NEGATIVE_MODALITIES, (row.get("stance") or "") in NEGATIVE_STANCES]
+    return sum(flips) % 2 == 1
 
 
 @dataclass(frozen=True)
@@ -28,18 +43,18 @@ class Frame:
     entities: frozenset[str] = frozenset()  # lowercased
     numbers: frozenset[str] = frozenset()
     dates: frozenset[str] = frozenset()
-    negated: bool = False
+    negated: bool = False  # the claim's polarity (:func:`polarity_negative`), not only a grammatical "not"
 
     @classmethod
     def of(cls, rows: Sequence[dict]) -> Frame:
-        """The frame of one claim row, or the union over a sentence's claims (negated if its first is)."""
+        """The frame of one claim row, or the union over a sentence's claims (negative if its first is)."""
 
         def values(key: str) -> frozenset[str]:
             return frozenset(v.lower() for r in rows for v in (r.get(key) or []))
 
         preds = frozenset(r["predicate"] for r in rows if r.get("predicate")) - LIGHT_PREDICATES
         return cls(preds, values("entities"), values("numbers"), values("dates"),
-                   bool(rows and rows[0].get("negated")))
+                   bool(rows) and polarity_negative(rows[0]))
 
 
 def frame_relation(a: Frame, b: Frame) -> tuple[bool, bool]:

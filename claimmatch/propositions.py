@@ -98,6 +98,11 @@ def _phrase(tok, drop: set[int] | None = None, bare: bool = False) -> str:
 
     ``bare`` (speakers) also drops prepositional phrases other than "of" ("an official in comments to TV").
     """
+    return _join(_phrase_tokens(tok, drop, bare))
+
+
+def _phrase_tokens(tok, drop: set[int] | None = None, bare: bool = False) -> list:
+    """The tokens of :func:`_phrase`."""
     skip: set[int] = set(drop or ())
     for t in tok.subtree:
         if t.i in skip:
@@ -108,7 +113,7 @@ def _phrase(tok, drop: set[int] | None = None, bare: bool = False) -> str:
     toks = [t for t in tok.subtree if t.i not in skip and t.text not in QUOTES]
     while toks and (toks[-1].is_punct or toks[-1].dep_ == "cc"):
         toks.pop()
-    return _join(toks)
+    return toks
 
 
 def _subject(head):
@@ -139,6 +144,12 @@ def _is_clause_head(tok) -> bool:
             base = base.head
         return _is_clause_head(base) and (_subject(tok) is not None or _subject(base) is not None)
     return _subject(tok) is not None
+
+
+def _wh_clause(tok) -> bool:
+    """A clause (not a relative clause, nor the sentence) whose subject is "what", "who" or "whom"."""
+    subj = _subject(tok)
+    return tok.dep_ not in {"ROOT", "relcl"} and subj is not None and subj.tag_ == "WP"
 
 
 def _noun_clause(tok) -> bool:
@@ -200,9 +211,39 @@ def _according(head):
 
 
 def _antecedent(head):
-    """For a relative clause: the noun it describes, as a phrase (without the clause itself)."""
+    """For a relative clause: the noun it describes, as a phrase (without the clause itself).
+
+    A plural clause after the last of coordinated nouns describes them all: in "members of ISIS or
+    al-Qaeda's Nusra Front, which were both excluded", "which" is "ISIS or al-Qaeda's Nusra Front".
+    """
+    return _join(_antecedent_tokens(head))
+
+
+def _antecedent_tokens(head) -> list:
+    """The tokens of :func:`_antecedent` (their proper nouns are the claim's entities too)."""
     noun = head.head
-    return _phrase(noun, {t.i for t in head.subtree})
+    clause = {t.i for t in head.subtree}
+    if noun.dep_ == "conj" and _plural_verb(head):
+        last = noun
+        while noun.dep_ == "conj" and noun.head.pos_ in {"NOUN", "PROPN"}:
+            noun = noun.head
+        of = next((g for c in noun.children if c.dep_ == "prep" and c.lower_ == "of" for g in c.children
+                   if g.dep_ == "pobj" and g.pos_ == "PROPN"), None)
+        if noun.pos_ == "NOUN" and last.pos_ == "PROPN" and of is not None:
+            # "members of ISIS or Nusra Front, which were both excluded": the parser coordinates "Front" with
+            # "members"; what was excluded is "ISIS or Nusra Front".
+            kept = [t for t in noun.subtree if t.i >= of.i and t.i not in clause and t.text not in QUOTES]
+            while kept and (kept[-1].is_punct or kept[-1].dep_ == "cc"):
+                kept.pop()
+            return kept
+    return _phrase_tokens(noun, clause)
+
+
+def _plural_verb(head) -> bool:
+    """The clause's finite verb is plural ("which were excluded", "who have joined") or says "both"."""
+    verbs = [head, *(c for c in head.children if c.dep_ in {"aux", "auxpass"})]
+    return any(t.tag_ == "VBP" or t.lower_ in {"were", "are"} for t in verbs) or any(
+        c.lower_ in {"both", "all"} for c in head.children)
 
 
 def _frame(head, kept: set[int], rel_antecedent: str | None) -> dict:
@@ -333,7 +374,9 @@ def propositions(sent, *, headline: bool = False) -> list[Proposition]:
     question = sent.text.rstrip().rstrip("".join(QUOTES) + ")]'").endswith("?")
     if question and not headline:
         return []  # a question asserts nothing
-    heads = [t for t in tokens if _is_clause_head(t) or _noun_clause(t)]
+    # An embedded question ("What is now happening in Aleppo – we warned …", "asked who fired first")
+    # asserts nothing on its own: it stays inside the clause that governs it.
+    heads = [t for t in tokens if (_is_clause_head(t) or _noun_clause(t)) and not _wh_clause(t)]
     out: list[tuple[int, Proposition]] = []
     frames_of: set[int] = set()  # reporting verbs with a split-off complement: their "X said" is no claim
     reported: dict[int, tuple] = {}
@@ -345,12 +388,19 @@ def propositions(sent, *, headline: bool = False) -> list[Proposition]:
     appos_claims = []
     appos_drop: set[int] = set()
     for t in tokens:
-        if t.dep_ == "appos" and t.head.pos_ == "PROPN":
+        holder = _appos_holder(t, sent)
+        if holder is not None:
             sub = list(t.subtree)
-            first = sub[0].i
-            if first > 0 and sent[first - 1].text in {",", "—", "–"} and len(sub) >= 4 and _has_verb(sub):
-                appos_claims.append(t)
+            # With a verb ("Aleppo, the city that may prove …"). A verbless one ("Aleppo, a region with no
+            # significant Islamic State presence") stays in its claim: as a claim of its own it was joined, on
+            # the seeds, with "We have no role in Aleppo" (cosine 0.80), a false merge (docs/EVALUATION.md).
+            if len(sub) >= 4 and _has_verb(sub):
+                appos_claims.append((t, holder))
                 appos_drop.update(x.i for x in sub)
+                after = sub[-1].i + 1  # "Russia, the key player …, had decreased": both commas go with it
+                if after < len(tokens) and sent[after].text in {",", "—", "–"}:
+                    appos_drop.add(after)
+                appos_drop.add(sub[0].i - 1)
     # A reduced passive with its agent ("cease-fire breached by US-backed groups", "the hospital bombed by
     # Russian jets") states an act and who did it: a claim of its own, as an apposition is.
     passive_claims = []
@@ -378,9 +428,10 @@ def propositions(sent, *, headline: bool = False) -> list[Proposition]:
         if h.i in frames_of and not _content_beyond_frame(h, drop):
             continue  # "X said" with its complement split off: the frame, not a claim
         kept = [t for t in h.subtree if t.i not in drop]
-        rel_antecedent = None
+        rel_antecedent, rel_tokens = None, []
         if h.dep_ == "relcl":
-            rel_antecedent = _antecedent(h)
+            rel_tokens = _antecedent_tokens(h)
+            rel_antecedent = _join(rel_tokens)
             kept = _replace_relative(kept, rel_antecedent)
         kept = _tidy(kept, h)
         split_inside = bool(subtrees[h.i] & drop)
@@ -407,18 +458,20 @@ def propositions(sent, *, headline: bool = False) -> list[Proposition]:
         if not real:
             continue
         frame = _frame(h, {t.i for t in real}, rel_antecedent)
-        ents, nums, dates = _mentions(real)
+        named = [t for t in rel_tokens if t.i not in {x.i for x in real}] if any(isinstance(t, str) for t in kept) else []
+        ents, nums, dates = _mentions(sorted(named, key=lambda t: t.i) + real)
         text = _readable(_join_mixed(kept))
         start = min(t.idx for t in real)
         end = max(t.idx + len(t.text) for t in real)
         out.append((h.i, Proposition(text, start, end, speaker, reporting_verb, stance, entities=ents,
                                      numbers=nums, dates=dates, **frame)))
-    for t in appos_claims:
-        holder = _phrase(t.head, {x.i for x in t.subtree})
+    for t, holder_tok in appos_claims:
+        named = _phrase_tokens(holder_tok, {x.i for x in t.subtree})
+        holder = _join(named)
         kept = _tidy([x for x in t.subtree])
         if not kept:
             continue
-        ents, nums, dates = _mentions(kept)
+        ents, nums, dates = _mentions(named + kept)
         text = _readable(f"{holder} is {_join(kept)}")
         out.append((t.i, Proposition(text, kept[0].idx, kept[-1].idx + len(kept[-1].text), agent=holder,
                                      predicate="be", patient=_join(kept), entities=ents, numbers=nums,
@@ -446,6 +499,27 @@ def propositions(sent, *, headline: bool = False) -> list[Proposition]:
                                             dates=dates)))
     out.sort(key=lambda p: (p[1].start, p[0]))
     return [p for _, p in out]
+
+
+def _appos_holder(t, sent):
+    """The named thing an apposition after a comma or dash describes, or None.
+
+    Normally the apposition's head ("Aleppo, the city that …"). The parser often hangs an apposition after
+    "rebel forces in Aleppo, a region with …" on the common noun "forces"; the name right before the
+    comma is what it describes then.
+    """
+    if t.dep_ != "appos":
+        return None
+    first = min(x.i for x in t.subtree)
+    if first < 2 or sent[first - 1].text not in {",", "—", "–"}:
+        return None
+    if t.head.pos_ == "PROPN":
+        return t.head
+    before = sent[first - 2]
+    if t.head.pos_ == "NOUN" and before.pos_ == "PROPN" and before.dep_ == "pobj" and before.i in {
+            x.i for x in t.head.subtree}:
+        return before
+    return None
 
 
 def _content_beyond_frame(verb, drop: set[int]) -> bool:

@@ -42,6 +42,24 @@ def test_multiclass_metrics_focus_class() -> None:
     assert m["confusion"][2] == [0, 1, 1]
 
 
+def test_seed_diagnosis_extraction_verdicts_and_refusing_rule() -> None:
+    from benchmarks.seed_diagnosis import _fit, refusal
+    from claimmatch.config import Settings
+
+    span = (100, 150)  # a labelled span of 50 characters
+    assert _fit({"char_start": 95, "char_end": 150}, *span) == (0.909, "ok")
+    assert _fit({"char_start": 60, "char_end": 170}, *span)[1] == "wide"  # 110 characters for 50
+    assert _fit({"char_start": 120, "char_end": 150}, *span)[1] == "fragment"  # covers 60 % of the span
+    s = Settings()
+    weak, strong = np.array([0.2, 0.7, 0.1], np.float32), np.array([0.9, 0.05, 0.05], np.float32)
+    contra = np.array([0.05, 0.05, 0.9], np.float32)
+    assert refusal(0.6, strong, strong, False, False, s) == "same"
+    assert refusal(0.6, contra, contra, True, False, s).startswith("veto")
+    assert refusal(0.8, weak, weak, False, True, s) == "polarity clash above the duplicate threshold"
+    assert refusal(0.6, weak, weak, True, False, s).endswith("mean entailment too low")
+    assert refusal(0.6, weak, weak, False, False, s).endswith("frames do not agree")
+
+
 def test_corpus_projection_fits_calls_per_claim_as_a_power_of_size() -> None:
     from benchmarks.nli_corpus import fit_power, projection
 

@@ -127,6 +127,10 @@ def test_passive_it_is_resolved_from_the_previous_sentence_and_keep_on_names_the
 
 def test_questions_assert_nothing():
     assert claims_of("Does the cease-fire agreement have any prospects for the future?") == []
+    # Nor does an embedded question: only the warning is a claim.
+    rows = claims_of("What is now happening in Aleppo and around it – we warned the Americans about this in advance.")
+    assert [r["text"] for r in rows] == [
+        "What is now happening in Aleppo and around it – we warned the Americans about this in advance."]
 
 
 def test_headline_without_verb_and_speaker_lead():
@@ -215,3 +219,36 @@ def test_participle_with_a_subject_is_no_clause_of_its_own():
     rows = claims_of("Russia had already decreased its forces operating in Syria, as it scaled down its airstrikes.")
     assert not any(r["text"].startswith("Its forces operating") for r in rows)
     assert any("decreased its forces operating in Syria" in r["text"] for r in rows)
+
+
+def test_plural_relative_clause_after_coordinated_names_describes_them_all():
+    rows = claims_of("The rebel forces in Aleppo are not members of ISIS or al-Qaeda’s Nusra Front, which were both "
+                     "excluded from the ceasefire agreement.")
+    row = only(rows, "excluded")
+    assert row["text"] == "ISIS or al-Qaeda’s Nusra Front were both excluded from the ceasefire agreement."
+    assert {"ISIS", "Nusra Front"} <= set(row["entities"])  # the antecedent's names are the claim's too
+    # A singular clause describes the last name only.
+    single = only(claims_of("The rebels fought the army and the Nusra Front, which was excluded from the truce."),
+                  "excluded")
+    assert single["text"] == "The Nusra Front was excluded from the truce."
+
+
+def test_stray_space_after_arabic_article_does_not_split_the_sentence():
+    text = ("The US has applied no real effort to separate the moderates from al- Nusra around Aleppo.\n\n"
+            "A second paragraph keeps this one from being a one-line document.")
+    rows = [r for r in extract_claims([Document(doc_id="d", text=text)]).to_dicts() if r["sentence_id"] == 1]
+    assert [r["text"] for r in rows] == [
+        "The US has applied no real effort to separate the moderates from al-Nusra around Aleppo."]
+    assert text[rows[0]["char_start"]:rows[0]["char_end"]].endswith("al- Nusra around Aleppo")  # offsets unchanged
+
+
+def test_apposition_with_a_verb_leaves_its_claim_without_dangling_commas():
+    rows = claims_of("Aleppo, the city that may prove to be the final battleground of the war, was shelled on Sunday.")
+    assert only(rows, "shelled")["text"] == "Aleppo was shelled on Sunday."
+    assert only(rows, "battleground")["text"].startswith("Aleppo is the city that may prove")
+    # A verbless apposition stays inside its claim.
+    rows = claims_of("Syria’s Prime Minister is discussing a joint operation with Russia against rebel forces in "
+                     "Aleppo, a region with no significant Islamic State presence.")
+    assert [r["text"] for r in rows] == [
+        "Syria’s Prime Minister is discussing a joint operation with Russia against rebel forces in Aleppo, a region "
+        "with no significant Islamic State presence."]

@@ -104,6 +104,28 @@ def test_pairs_of_one_document_are_not_sent_to_the_model():
     assert verdict.same.tolist() == [False, True, True]
 
 
+def test_negating_verbs_modalities_and_denials_count_as_negative_polarity():
+    def frame(**row) -> Frame:
+        return Frame.of([{"entities": ["Nusra Front"], "numbers": [], "dates": [], **row}])
+
+    excluded = frame(predicate="exclude")  # "Nusra Front were excluded from the ceasefire"
+    not_included = frame(predicate="include", negated=True)  # "Nusra Front are not included in the ceasefire"
+    included = frame(predicate="include")
+    assert frame_relation(excluded, not_included) == (True, False)
+    assert frame_relation(excluded, included) == (False, True)
+    assert frame(predicate="exclude", negated=True).negated is False  # "were not excluded": two negations
+    failed = frame(predicate="comply", modality="fails")  # "The US failed to comply"
+    assert failed.negated and frame_relation(failed, frame(predicate="comply"))[1]
+    assert not frame(predicate="fail").negated  # "The truce has failed": it collapsed, nothing is negated
+    denied = frame(predicate="draft", stance="denies")  # "The military denied drafting plans"
+    assert denied.negated and frame_relation(denied, frame(predicate="draft")) == (False, True)
+    # Above the duplicate threshold a clash keeps the pair apart; agreeing polarity lets cosine join it.
+    ab, ba = probs(0.3, 0.2)
+    same, _ = decide(np.array([0.84], np.float32), ab, ba, np.array([False]), np.array([excluded.negated != not_included.negated]),
+                     0.75, 0.8, 0.5, 0.65)
+    assert same[0]
+
+
 def random_probs(rng: np.random.Generator, n: int, snap: list[float]) -> np.ndarray:
     """Random NLI rows, some with entailment or contradiction exactly at a threshold (the edge cases)."""
     p = rng.dirichlet([0.5, 0.5, 0.5], size=n).astype(np.float32)
