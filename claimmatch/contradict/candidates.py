@@ -58,7 +58,7 @@ def subject_pairs(keys: list[set[str]], max_claims: int) -> tuple[np.ndarray, np
     return codes // n, codes % n
 
 
-def _claim_id_rank(claim_ids: Sequence[str]) -> np.ndarray:
+def claim_id_rank(claim_ids: Sequence[str]) -> np.ndarray:
     """Each row's position in claim-id order (ids are unique), so pairs sort by id with numpy."""
     order = sorted(range(len(claim_ids)), key=claim_ids.__getitem__)
     rank = np.empty(len(claim_ids), dtype=np.int64)
@@ -99,7 +99,7 @@ def nli_candidates(vectors: np.ndarray, source, claim_ids: Sequence[str], outlet
         cuts["dropped_same_outlet"] = int(same_outlet.sum())
         keep &= ~same_outlet
     a, b = orient(claim_ids, cand.i[keep], cand.j[keep])
-    rank = _claim_id_rank(claim_ids)
+    rank = claim_id_rank(claim_ids)
     order = np.lexsort((rank[b], rank[a]))  # by (claim_id_a, claim_id_b); pairs are distinct
     a, b = a[order].astype(np.int64), b[order].astype(np.int64)
     sim = np.round(pair_cosines(vectors, a, b), 6) if len(a) else np.zeros(0, np.float32)

@@ -21,7 +21,7 @@ import xxhash
 from claimmatch.cluster import pair_cosines
 from claimmatch.config import Settings
 from claimmatch.contradict.camps import Topic, assign_topics
-from claimmatch.contradict.candidates import _claim_id_rank, nli_candidates, orient, subject_keys, subject_pairs
+from claimmatch.contradict.candidates import claim_id_rank, nli_candidates, orient, subject_keys, subject_pairs
 from claimmatch.contradict.pairs import BOTH_BASIS, NLI_BASIS, PAIR_SCHEMA, WHO_BASIS, empty_pairs
 from claimmatch.contradict.who_did_it import frame_pairs
 from claimmatch.nli_rules import contradiction_score, entailment_score, needs_reverse
@@ -158,7 +158,7 @@ class _Scores:
         """Every pair with a (a, b) score, in claim-id order: what the store keeps for the next run."""
         keep = np.flatnonzero(self.has_ab)
         a, b = self.codes[keep] // self.n, self.codes[keep] % self.n
-        rank = _claim_id_rank(self.ids)
+        rank = claim_id_rank(self.ids)
         order = keep[np.lexsort((rank[b], rank[a]))]
         a, b = self.codes[order] // self.n, self.codes[order] % self.n
         ids = np.asarray(self.ids, dtype=object)
