@@ -47,7 +47,7 @@ ASPECT = {"keep", "continue", "begin", "start", "stop", "cease", "go on"}
 # Verbs that stand in for an elided verb phrase ("before the allies do", "as it has").
 PRO_VERBS = {"do", "have", "be"}
 # Dependents of a verb with nothing elided beyond them: a clause with only these says nothing on its own.
-ELLIPSIS_DEPS = {"nsubj", "nsubjpass", "expl", "punct", "advmod", "neg", "aux", "auxpass", "mark", "cc", "intj"}
+ELLIPSIS_DEPS = {"nsubj", "nsubjpass", "expl", "punct", "advmod", "npadvmod", "neg", "aux", "auxpass", "mark", "cc", "intj"}
 FINITE_OR_PARTICIPLE = {"VBD", "VBZ", "VBP", "VB", "VBN", "VBG", "MD"}
 SUBJECTS = {"nsubj", "nsubjpass", "csubj", "csubjpass", "expl"}
 CLAUSE_DEPS = {"conj", "advcl", "ccomp", "parataxis", "relcl"}
@@ -165,7 +165,18 @@ def _elliptical(tok) -> bool:
     """
     if tok.dep_ == "ROOT" or not (tok.pos_ == "AUX" or tok.tag_ == "MD" or tok.lemma_.lower() in PRO_VERBS):
         return False
-    return _subject(tok) is not None and all(c.dep_ in ELLIPSIS_DEPS for c in tok.children)
+    if _subject(tok) is None:
+        return False
+    for c in tok.children:
+        if c.dep_ not in ELLIPSIS_DEPS:
+            return False
+        # "are now roughly back to what they were": an adverb with its own phrase is a complement, and after
+        # "be" an adverb or adverbial noun is a predicate ("the strikes are back", "the vote is Monday");
+        # elsewhere it only places the elided act in time ("than they did last year").
+        if c.dep_ == "advmod" and any(True for _ in c.children) or (
+                c.dep_ in {"advmod", "npadvmod"} and tok.lemma_.lower() == "be" and c.i > tok.i):
+            return False
+    return True
 
 
 def _stranded_subject(head):

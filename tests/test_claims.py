@@ -277,3 +277,10 @@ def test_elliptical_clause_is_no_claim_of_its_own():
         "The US and its allies do business with Syria."]
     rows = claims_of("Russia will strike first, because the US and its allies do business with the rebels.")
     assert [r["text"] for r in rows] == ["Russia will strike first.", "The US and its allies do business with the rebels."]
+    # A clause under "said" with an adverbial predicate is no ellipsis: it stays the reported claim.
+    rows = claims_of("The air strikes are now roughly back to what they were, said Mohamed Rasheed.")
+    assert only(rows, "air strikes")["text"] == "The air strikes are now roughly back to what they were."
+    assert only(rows, "air strikes")["speaker"] == "Mohamed Rasheed"
+    assert only(claims_of("The strikes are back, the minister said."), "strikes")["text"] == "The strikes are back."
+    rows = claims_of("Prices rose faster than they did last year.")
+    assert [r["text"] for r in rows] == ["Prices rose faster than they did last year."]
