@@ -487,6 +487,7 @@ def propositions(sent, *, headline: bool = False) -> list[Proposition]:
         for other in heads:
             if other.i != h.i and other.i in subtrees[h.i]:
                 drop |= subtrees[other.i]
+        drop |= _dangling_frames(sent, h, frames_of, drop, {x.i for x in heads})
         speaker, according_drop = _according(h)
         drop |= according_drop
         verb_stance = reported.get(h.i)
@@ -585,6 +586,25 @@ def _appos_holder(t, sent):
             x.i for x in t.head.subtree}:
         return before
     return None
+
+
+def _dangling_frames(sent, head, frames_of: set[int], drop: set[int], head_ids: set[int]) -> set[int]:
+    """Tokens of a reporting verb inside ``head``'s clause whose complement was split off ("justifies these
+    actions by saying P", "rejected the report, saying P"): without P, "by saying" is a fragment."""
+    out: set[int] = set()
+    for t in head.subtree:
+        if t.i not in frames_of or t.i in head_ids or t.i in drop or _content_beyond_frame(t, drop):
+            continue
+        if t.dep_ not in {"pcomp", "advcl", "xcomp"}:
+            continue
+        span = {x.i for x in t.subtree}
+        if t.dep_ == "pcomp" and all(c.i in span for c in t.head.children):
+            span |= {x.i for x in t.head.subtree}  # "by saying": the preposition goes with it
+        first = min(span)
+        if first > 0 and sent[first - 1].text in {",", "—", "–"}:
+            span.add(first - 1)
+        out |= span
+    return out
 
 
 def _content_beyond_frame(verb, drop: set[int]) -> bool:

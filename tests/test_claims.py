@@ -284,3 +284,10 @@ def test_elliptical_clause_is_no_claim_of_its_own():
     assert only(claims_of("The strikes are back, the minister said."), "strikes")["text"] == "The strikes are back."
     rows = claims_of("Prices rose faster than they did last year.")
     assert [r["text"] for r in rows] == ["Prices rose faster than they did last year."]
+
+
+def test_reporting_verb_inside_a_clause_goes_with_its_split_off_complement():
+    rows = claims_of("The Syrian military justifies these actions by saying rebel groups have joined the Nusra Front.")
+    assert [r["text"] for r in rows] == ["The Syrian military justifies these actions.",
+                                         "Rebel groups have joined the Nusra Front."]
+    assert rows[1]["speaker"] == "The Syrian military"
