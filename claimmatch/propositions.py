@@ -44,6 +44,11 @@ REPORTING_NOUNS = {"report", "claim", "statement", "allegation", "word", "news",
                    "belief", "view", "suggestion", "rumour", "rumor", "accusation", "charge", "warning"}
 # Aspectual verbs: "keep on breaching the ceasefire" is about breaching (no modality).
 ASPECT = {"keep", "continue", "begin", "start", "stop", "cease", "go on"}
+# Verbs that stand in for an elided verb phrase ("before the allies do", "as it has").
+PRO_VERBS = {"do", "have", "be"}
+# Dependents of a verb with nothing elided beyond them: a clause with only these says nothing on its own.
+ELLIPSIS_DEPS = {"nsubj", "nsubjpass", "expl", "punct", "advmod", "npadvmod", "neg", "aux", "auxpass", "mark", "cc", "intj"}
+FINITE_OR_PARTICIPLE = {"VBD", "VBZ", "VBP", "VB", "VBN", "VBG", "MD"}
 SUBJECTS = {"nsubj", "nsubjpass", "csubj", "csubjpass", "expl"}
 CLAUSE_DEPS = {"conj", "advcl", "ccomp", "parataxis", "relcl"}
 RELATIVE = {"which", "who", "whom", "that", "whose"}
@@ -152,6 +157,51 @@ def _wh_clause(tok) -> bool:
     return tok.dep_ not in {"ROOT", "relcl"} and subj is not None and subj.tag_ == "WP"
 
 
+def _elliptical(tok) -> bool:
+    """ "before the US and its allies do": a subordinate clause whose verb is a bare auxiliary or pro-verb.
+
+    Its verb phrase is elided (VP ellipsis), so it asserts nothing checkable on its own; it stays inside the
+    clause that governs it.
+    """
+    if tok.dep_ == "ROOT" or not (tok.pos_ == "AUX" or tok.tag_ == "MD" or tok.lemma_.lower() in PRO_VERBS):
+        return False
+    if _subject(tok) is None:
+        return False
+    for c in tok.children:
+        if c.dep_ not in ELLIPSIS_DEPS:
+            return False
+        # "are now roughly back to what they were": an adverb with its own phrase is a complement, and after
+        # "be" an adverb or adverbial noun is a predicate ("the strikes are back", "the vote is Monday");
+        # elsewhere it only places the elided act in time ("than they did last year").
+        if c.dep_ == "advmod" and any(True for _ in c.children) or (
+                c.dep_ in {"advmod", "npadvmod"} and tok.lemma_.lower() == "be" and c.i > tok.i):
+            return False
+    return True
+
+
+def _stranded_subject(head):
+    """The main clause's subject when the parser hung it on a preceding subordinate clause, else None.
+
+    Without a comma ("If the US is not complaining about the bombing the same cannot be said of …") the
+    parser attaches "the same" to the ``advcl`` as an ``npadvmod``; the main clause is then left without a
+    subject. The phrase is that clause's subject when it ends the subordinate clause and the main clause's
+    verb group follows it directly.
+    """
+    if head.dep_ == "conj" or _subject(head) is not None or head.tag_ not in FINITE_OR_PARTICIPLE:
+        return None
+    verb_group = [head, *(c for c in head.children if c.dep_ in {"aux", "auxpass", "neg"} and c.i < head.i)]
+    first = min(t.i for t in verb_group)
+    for clause in head.children:
+        if clause.dep_ != "advcl" or clause.i > head.i:
+            continue
+        last = max(t.i for t in clause.subtree)
+        for n in clause.children:
+            if (n.dep_ == "npadvmod" and n.i > clause.i and n.pos_ in {"NOUN", "PROPN", "PRON", "ADJ"}
+                    and max(t.i for t in n.subtree) == last and last + 1 == first):
+                return n
+    return None
+
+
 def _noun_clause(tok) -> bool:
     """ "reports that P", "the fact that P": a clause with its own subject under a reporting noun."""
     return (tok.dep_ in {"acl", "ccomp"} and tok.pos_ in {"VERB", "AUX"} and tok.head.pos_ == "NOUN"
@@ -246,8 +296,11 @@ def _plural_verb(head) -> bool:
         c.lower_ in {"both", "all"} for c in head.children)
 
 
-def _frame(head, kept: set[int], rel_antecedent: str | None) -> dict:
-    """Agent, predicate lemma, patient, negation and modality of the clause headed by ``head``."""
+def _frame(head, kept: set[int], rel_antecedent: str | None, stranded=None) -> dict:
+    """Agent, predicate lemma, patient, negation and modality of the clause headed by ``head``.
+
+    ``stranded``: the subject the parser hung elsewhere (:func:`_stranded_subject`).
+    """
     pred, modality = head, None
     lemma = head.lemma_.lower()
     if lemma in INTENT or lemma in ASPECT:
@@ -264,9 +317,10 @@ def _frame(head, kept: set[int], rel_antecedent: str | None) -> dict:
                 modality = child.lemma_.lower()
     negated = any(c.dep_ == "neg" for tok in {head, pred} for c in tok.children) or any(
         c.lower_ == "never" for c in head.children)
-    subj = _subject(head) or _borrowed_subject(head)
+    subj = _subject(head) or _borrowed_subject(head) or stranded
     agent = patient = None
-    passive = subj is not None and subj.dep_ in {"nsubjpass", "csubjpass"}
+    passive = subj is not None and (subj.dep_ in {"nsubjpass", "csubjpass"} or stranded is not None and subj.i == stranded.i and any(
+        c.dep_ == "auxpass" for c in head.children))
     subject = None
     if subj is not None:
         agent = subject = rel_antecedent if subj.lower_ in RELATIVE and rel_antecedent else _phrase(subj)
@@ -376,7 +430,9 @@ def propositions(sent, *, headline: bool = False) -> list[Proposition]:
         return []  # a question asserts nothing
     # An embedded question ("What is now happening in Aleppo – we warned …", "asked who fired first")
     # asserts nothing on its own: it stays inside the clause that governs it.
-    heads = [t for t in tokens if (_is_clause_head(t) or _noun_clause(t)) and not _wh_clause(t)]
+    # Nor does an elliptical clause ("… before the US and its allies do").
+    heads = [t for t in tokens
+             if (_is_clause_head(t) or _noun_clause(t)) and not _wh_clause(t) and not _elliptical(t)]
     out: list[tuple[int, Proposition]] = []
     frames_of: set[int] = set()  # reporting verbs with a split-off complement: their "X said" is no claim
     reported: dict[int, tuple] = {}
@@ -416,12 +472,22 @@ def propositions(sent, *, headline: bool = False) -> list[Proposition]:
                 span |= {c.i for c in t.head.head.children if c.dep_ == "cc" and c.i < t.head.i}
             appos_drop.update(span)
     subtrees = {h.i: {x.i for x in h.subtree} for h in heads}
+    # A main-clause subject the parser hung on the preceding subordinate clause goes back to the main clause.
+    stranded = {h.i: s for h in heads if (s := _stranded_subject(h)) is not None}
+    moved_out: dict[int, set[int]] = {}  # head → tokens of a stranded subject it gives up
+    for h_i, s in stranded.items():
+        moved = {x.i for x in s.subtree}
+        for other in heads:
+            if other.i != h_i and other.i in subtrees[h_i] and s.i in subtrees[other.i]:
+                subtrees[other.i] -= moved
+                moved_out.setdefault(other.i, set()).update(moved)
     for h in heads:
         # The clause: h's subtree minus nested clause heads' subtrees (each becomes its own claim).
-        drop: set[int] = set(appos_drop)
+        drop: set[int] = set(appos_drop) | moved_out.get(h.i, set())
         for other in heads:
             if other.i != h.i and other.i in subtrees[h.i]:
                 drop |= subtrees[other.i]
+        drop |= _dangling_frames(sent, h, frames_of, drop, {x.i for x in heads})
         speaker, according_drop = _according(h)
         drop |= according_drop
         verb_stance = reported.get(h.i)
@@ -457,7 +523,7 @@ def propositions(sent, *, headline: bool = False) -> list[Proposition]:
         real = [t for t in kept if not isinstance(t, str)]
         if not real:
             continue
-        frame = _frame(h, {t.i for t in real}, rel_antecedent)
+        frame = _frame(h, {t.i for t in real}, rel_antecedent, stranded.get(h.i))
         named = [t for t in rel_tokens if t.i not in {x.i for x in real}] if any(isinstance(t, str) for t in kept) else []
         ents, nums, dates = _mentions(sorted(named, key=lambda t: t.i) + real)
         text = _readable(_join_mixed(kept))
@@ -520,6 +586,25 @@ def _appos_holder(t, sent):
             x.i for x in t.head.subtree}:
         return before
     return None
+
+
+def _dangling_frames(sent, head, frames_of: set[int], drop: set[int], head_ids: set[int]) -> set[int]:
+    """Tokens of a reporting verb inside ``head``'s clause whose complement was split off ("justifies these
+    actions by saying P", "rejected the report, saying P"): without P, "by saying" is a fragment."""
+    out: set[int] = set()
+    for t in head.subtree:
+        if t.i not in frames_of or t.i in head_ids or t.i in drop or _content_beyond_frame(t, drop):
+            continue
+        if t.dep_ not in {"pcomp", "advcl", "xcomp"}:
+            continue
+        span = {x.i for x in t.subtree}
+        if t.dep_ == "pcomp" and all(c.i in span for c in t.head.children):
+            span |= {x.i for x in t.head.subtree}  # "by saying": the preposition goes with it
+        first = min(span)
+        if first > 0 and sent[first - 1].text in {",", "—", "–"}:
+            span.add(first - 1)
+        out |= span
+    return out
 
 
 def _content_beyond_frame(verb, drop: set[int]) -> bool:

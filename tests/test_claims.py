@@ -252,3 +252,42 @@ def test_apposition_with_a_verb_leaves_its_claim_without_dangling_commas():
     assert [r["text"] for r in rows] == [
         "Syria’s Prime Minister is discussing a joint operation with Russia against rebel forces in Aleppo, a region "
         "with no significant Islamic State presence."]
+
+
+def test_subject_hung_on_a_preceding_conditional_goes_back_to_the_main_clause():
+    # No comma after the "if" clause: the parser attaches "the same" to it; the main clause keeps its subject.
+    rows = claims_of("If the US is not publicly complaining about the bombing the same cannot be said of the "
+                     "Syrian opposition.")
+    assert [r["text"] for r in rows] == ["The US is not publicly complaining about the bombing.",
+                                         "The same cannot be said of the Syrian opposition."]
+    main = rows[1]
+    assert (main["patient"], main["predicate"], main["negated"]) == ("the same", "say", True)
+    assert only(claims_of("The ceasefire cannot be said to have failed."), "ceasefire")["text"] == (
+        "The ceasefire cannot be said to have failed.")
+
+
+def test_elliptical_clause_is_no_claim_of_its_own():
+    rows = claims_of("There are concerns already being expressed that the Syrians and the Russians might get "
+                     "there first before the US and its allies do.")
+    assert "The US and its allies do." not in [r["text"] for r in rows]
+    assert only(rows, "allies")["text"] == (
+        "The Syrians and the Russians might get there first before the US and its allies do.")
+    # With its verb phrase the clause is a claim as before.
+    assert [r["text"] for r in claims_of("The US and its allies do business with Syria.")] == [
+        "The US and its allies do business with Syria."]
+    rows = claims_of("Russia will strike first, because the US and its allies do business with the rebels.")
+    assert [r["text"] for r in rows] == ["Russia will strike first.", "The US and its allies do business with the rebels."]
+    # A clause under "said" with an adverbial predicate is no ellipsis: it stays the reported claim.
+    rows = claims_of("The air strikes are now roughly back to what they were, said Mohamed Rasheed.")
+    assert only(rows, "air strikes")["text"] == "The air strikes are now roughly back to what they were."
+    assert only(rows, "air strikes")["speaker"] == "Mohamed Rasheed"
+    assert only(claims_of("The strikes are back, the minister said."), "strikes")["text"] == "The strikes are back."
+    rows = claims_of("Prices rose faster than they did last year.")
+    assert [r["text"] for r in rows] == ["Prices rose faster than they did last year."]
+
+
+def test_reporting_verb_inside_a_clause_goes_with_its_split_off_complement():
+    rows = claims_of("The Syrian military justifies these actions by saying rebel groups have joined the Nusra Front.")
+    assert [r["text"] for r in rows] == ["The Syrian military justifies these actions.",
+                                         "Rebel groups have joined the Nusra Front."]
+    assert rows[1]["speaker"] == "The Syrian military"
