@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from claimmatch.config import Settings
+
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 
@@ -36,6 +38,13 @@ class FakeEmbedder:
             if norm:
                 out[row] /= norm
         return out
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings for index tests: indexes and caches under this test's tmp_path, quiet, no NLI."""
+    return Settings(index_dir=str(tmp_path / "indexes"), cache_dir=str(tmp_path / "cache"), quiet=True,
+                    use_nli=False)
 
 
 @pytest.fixture

@@ -35,12 +35,6 @@ from claimmatch.store.reader import LoadedIndex, StreamedRows
 from .conftest import ROOT, FakeEmbedder
 
 
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(index_dir=str(tmp_path / "indexes"), cache_dir=str(tmp_path / "cache"), quiet=True,
-                    use_nli=False)
-
-
 def write_corpus(folder: Path, n: int = 12) -> Path:
     """n one-story articles as JSONL; story i and i+1 (i even) share their first sentence across outlets.
 

@@ -33,12 +33,6 @@ from .conftest import ROOT, FakeEmbedder, invoke
 from .test_indexing import hits, load_index, write_corpus
 
 
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(index_dir=str(tmp_path / "indexes"), cache_dir=str(tmp_path / "cache"), quiet=True,
-                    use_nli=False)
-
-
 def built(tmp_path: Path, settings: Settings, n: int = 12, name: str = "news", extractor: dict | None = None) -> Path:
     """An index with every stored file type: 3 chunks, one removal (tombstones), a FAISS file."""
     update_index([write_corpus(tmp_path, n=n)], name, settings, embedder=FakeEmbedder(), chunk_docs=4,
