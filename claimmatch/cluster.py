@@ -7,6 +7,7 @@ b~c never drag an unrelated c into a's cluster: the a–c similarity pulls the a
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -14,7 +15,7 @@ import faiss
 import numpy as np
 import polars as pl
 
-from claimmatch.judge import Frame, Judgement, PairJudge
+from claimmatch.judge import Frame, Judgement, PairJudge, link_similarity
 from claimmatch.store.faiss_build import search
 
 
@@ -225,6 +226,7 @@ class ClusterResult:
     clusters: pl.DataFrame
     candidates: Candidates
     judgement: Judgement
+    reused: int = 0  # verdicts taken from an earlier run, not judged again
 
 
 def _frames(claims: pl.DataFrame, rows: np.ndarray) -> dict[int, Frame] | None:
@@ -237,13 +239,34 @@ def _frames(claims: pl.DataFrame, rows: np.ndarray) -> dict[int, Frame] | None:
     return {int(r): Frame.of([row]) for r, row in zip(rows.tolist(), picked.iter_rows(named=True), strict=True)}
 
 
-def cluster_claims(claims: pl.DataFrame, vectors: np.ndarray, index: faiss.Index, judge: PairJudge,
-                   k: int = 10, text_column: str = "text") -> ClusterResult:
-    """The whole clustering stage for claims whose row i matches ``vectors[i]`` and FAISS id i."""
-    cand = retrieve_pairs(index, vectors, k, judge.min_similarity)
+@dataclass
+class KnownVerdicts:
+    """The judge's verdicts from an earlier run, for pairs of claims that have not changed since.
+
+    A verdict is a function of the two claims alone (texts, frames, documents, cosine) and the judge's
+    settings, so a pair judged before is not judged again: an incremental run pays the judge only for
+    pairs with a new or changed claim. ``codes`` are ``lo * n + hi`` over this run's rows (lo < hi),
+    sorted, for pairs whose two claims are both unchanged.
+    """
+
+    codes: np.ndarray
+    same: np.ndarray
+    veto: np.ndarray
+
+    def lookup(self, cand: Candidates, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """(found, position in ``codes``) of each candidate pair."""
+        codes = cand.i.astype(np.int64) * n + cand.j.astype(np.int64)
+        pos = np.searchsorted(self.codes, codes)
+        found = pos < len(self.codes)
+        found[found] = self.codes[pos[found]] == codes[found]
+        return found, pos
+
+
+def _judge_pairs(claims: pl.DataFrame, cand: Candidates, judge: PairJudge, text_column: str) -> Judgement:
+    """The judge's verdict on each candidate pair (rows i < j)."""
     texts = claims[text_column].to_list()
     frames = None
-    if getattr(judge, "uses_frames", False) and text_column == "text":
+    if getattr(judge, "uses_frames", False) and text_column == "text" and len(cand):
         frames = _frames(claims, np.unique(np.concatenate([cand.i, cand.j])))
     # The judge's rule is symmetric; asking (a, b) in claim-id order makes its first direction the one the
     # contradiction stage asks first too, so the stage finds it in the scorer's memo.
@@ -258,7 +281,53 @@ def cluster_claims(claims: pl.DataFrame, vectors: np.ndarray, index: faiss.Index
     if getattr(judge, "uses_frames", False) and "doc_id" in claims.columns:
         docs = claims["doc_id"].to_numpy()
         unscored = docs[cand.i] == docs[cand.j]  # clauses of one document: cosine and frames suffice
-    verdict = judge.judge([texts[i] for i in first], [texts[j] for j in second], cand.sim, fa, fb, unscored)
+    return judge.judge([texts[i] for i in first], [texts[j] for j in second], cand.sim, fa, fb, unscored)
+
+
+def cluster_claims(claims: pl.DataFrame, vectors: np.ndarray, index: faiss.Index, judge: PairJudge,
+                   k: int = 10, text_column: str = "text", known: KnownVerdicts | None = None,
+                   timings: dict[str, float] | None = None) -> ClusterResult:
+    """The whole clustering stage for claims whose row i matches ``vectors[i]`` and FAISS id i.
+
+    ``known``: verdicts of an earlier run; those pairs are not judged again (the result is the same).
+    ``timings`` receives the seconds of each step (retrieve, judge, group, summarize).
+    """
+    clock = StepClock(timings)
+    cand = retrieve_pairs(index, vectors, k, judge.min_similarity)
+    clock("retrieve")
+    ask = np.arange(len(cand))
+    if known is None:
+        verdict = _judge_pairs(claims, cand, judge, text_column)
+    else:
+        found, pos = known.lookup(cand, len(claims))
+        ask = np.flatnonzero(~found)
+        sub = Candidates(cand.i[ask], cand.j[ask], cand.sim[ask])
+        fresh = _judge_pairs(claims, sub, judge, text_column)
+        same = np.zeros(len(cand), dtype=bool)
+        veto = np.zeros(len(cand), dtype=bool)
+        same[found], veto[found] = known.same[pos[found]], known.veto[pos[found]]
+        same[ask], veto[ask] = fresh.same, fresh.veto
+        link = link_similarity(same, cand.sim, judge.threshold)
+        if len(ask):
+            link[ask] = fresh.link_sim  # the judge's own, for a judge with another linking rule
+        verdict = Judgement(same=same, link_sim=link, veto=veto)
+    clock("judge")
     labels = group(vectors, cand, verdict, judge.threshold)
+    clock("group")
     with_ids, clusters = summarize(claims, vectors, labels)
-    return ClusterResult(with_ids, clusters, cand, verdict)
+    clock("summarize")
+    return ClusterResult(with_ids, clusters, cand, verdict, len(cand) - len(ask) if known is not None else 0)
+
+
+class StepClock:
+    """Adds the seconds since the previous call to ``timings[name]`` (nothing when timings is None)."""
+
+    def __init__(self, timings: dict[str, float] | None) -> None:
+        self.timings = timings
+        self.last = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        if self.timings is not None:
+            self.timings[name] = round(self.timings.get(name, 0.0) + now - self.last, 3)
+        self.last = now

@@ -190,8 +190,15 @@ class NLIJudge:
             self.reverse_skipped += len(scored) - len(ask)
         same, veto = decide(sims, ab, ba, agree, clash, self.threshold, self.contradiction_threshold,
                             self.entailment_threshold, self.frame_entailment_threshold)
-        link = np.where(same & (sims < self.threshold), np.float32(self.threshold), sims)
-        return Judgement(same=same, link_sim=link.astype(np.float32), veto=veto, nli_ab=ab, nli_ba=ba)
+        return Judgement(same=same, link_sim=link_similarity(same, sims, self.threshold), veto=veto, nli_ab=ab,
+                         nli_ba=ba)
+
+
+def link_similarity(same: np.ndarray, sims: np.ndarray, threshold: float) -> np.ndarray:
+    """The similarity average-link grouping uses for a pair: a joined borderline pair links at the
+    threshold (just similar enough), every other pair at its cosine."""
+    sims = np.asarray(sims, dtype=np.float32)
+    return np.where(same & (sims < threshold), np.float32(threshold), sims).astype(np.float32)
 
 
 def decide(sims: np.ndarray, ab: np.ndarray, ba: np.ndarray, agree: np.ndarray, clash: np.ndarray,

@@ -17,7 +17,7 @@ import numpy as np
 import polars as pl
 
 from claimmatch import __version__
-from claimmatch.cluster import ClusterResult, cluster_claims
+from claimmatch.cluster import ClusterResult, KnownVerdicts, cluster_claims
 from claimmatch.config import Settings
 from claimmatch.contradict import Contradictions, find_contradictions
 from claimmatch.contradict import store as contradiction_store
@@ -96,6 +96,15 @@ def make_judge(settings: Settings, nli_model=None) -> PairJudge:
                     settings.frame_entailment_threshold)
 
 
+def judge_setup(judge: PairJudge, settings: Settings) -> dict:
+    """What a judge's verdict on a pair depends on besides the two claims: stored verdicts are reused only
+    under the same setup."""
+    names = ("threshold", "min_similarity", "contradiction_threshold", "entailment_threshold",
+             "frame_entailment_threshold")
+    return {"judge": judge.name, "model": getattr(getattr(judge, "model", None), "name", None),
+            "text": settings.embed_field, **{k: getattr(judge, k, None) for k in names}}
+
+
 def load_nli(settings: Settings):
     """The NLI model behind a PairScorer: memo, result cache, blocks with progress, local or Ray engine."""
     if not settings.use_nli:
@@ -113,15 +122,19 @@ def _model_calls(scorer) -> int | None:
 
 def analyze(claims: pl.DataFrame, vectors: np.ndarray, faiss_index, settings: Settings, judge: PairJudge,
             timer: Timer, header: dict, encode: Callable[[list[str]], np.ndarray] | None = None,
-            known: pl.DataFrame | None = None) -> tuple[dict, dict]:
+            known: pl.DataFrame | None = None, fresh: np.ndarray | None = None,
+            verdicts: KnownVerdicts | None = None) -> tuple[dict, dict]:
     """Cluster, then (with an NLI model) flag contradictions; returns output writers and counts.
 
-    ``known``: NLI scores stored by an earlier ``contradictions`` run on the same index, reused.
+    ``known`` and ``verdicts``: NLI scores and judge verdicts stored by an earlier ``contradictions`` run
+    on the same index, reused for pairs of claims that ``fresh`` marks unchanged.
     """
     model_calls = _model_calls(getattr(judge, "model", None))
+    steps: dict[str, float] = {}
     with timer.stage("cluster"):
         result: ClusterResult = cluster_claims(claims, vectors, faiss_index, judge, settings.neighbors,
-                                               settings.embed_field)
+                                               settings.embed_field, known=verdicts, timings=steps)
+    timer.seconds.update({f"cluster_{k}": v for k, v in steps.items()})
     claims_out = result.claims.select(CLAIM_OUTPUT_COLUMNS)
     clusters = result.clusters
     counts = {"clusters": len(clusters), "cross_outlet_clusters": int((clusters["n_outlets"] > 1).sum()),
@@ -132,18 +145,21 @@ def analyze(claims: pl.DataFrame, vectors: np.ndarray, faiss_index, settings: Se
             "clusters.parquet": parquet_writer(clusters),
             "clusters.md": text_writer(render_clusters_md(claims_out, clusters, header)),
         }
-    out = {"counts": counts, "claims": claims_out, "clusters": clusters, "contradictions": None}
+    out = {"counts": counts, "claims": claims_out, "clusters": clusters, "contradictions": None, "cluster": result}
     scorer = getattr(judge, "model", None)
     if scorer is None:
         return writers, out
     judge_calls = getattr(judge, "pairs_scored", 2 * len(result.candidates))
     judge_counts = judge.counts() if hasattr(judge, "counts") else {}
     after_cluster = _model_calls(scorer)
+    steps = {}
     with timer.stage("contradictions"):
         # Clustering retrieved neighbours down to the candidate threshold already: reuse them.
         source = result.candidates if judge.min_similarity <= settings.candidate_threshold else faiss_index
         found: Contradictions = find_contradictions(result.claims, vectors, source, result.claims["cluster_id"].to_numpy(),
-                                                    scorer, settings, encode=encode, known=known)
+                                                    scorer, settings, encode=encode, known=known, fresh=fresh,
+                                                    timings=steps)
+    timer.seconds.update({f"contradictions_{k}": v for k, v in steps.items()})
     if after_cluster is not None and model_calls is not None:
         # pairs the model itself scored (not answered by the memo or the result cache), per stage
         judge_counts["model_calls_cluster"] = after_cluster - model_calls
@@ -255,21 +271,32 @@ def contradictions(index: str, out_dir: Path | str, settings: Settings | None = 
     scorer = getattr(judge, "model", None)
     folder = contradiction_store.store_dir(path)
     model_name = getattr(scorer, "name", type(scorer).__name__)
-    previous = (contradiction_store.load(folder, model_name) if scorer is not None and not full
-                else contradiction_store.Stored(None, set()))
+    setup = judge_setup(judge, settings)
+    with timer.stage("load_stored"):
+        ids = claims["claim_id"].to_list()
+        keys = contradiction_store.claim_keys(claims) if scorer is not None else None
+        previous = (contradiction_store.load(folder, model_name, setup) if scorer is not None and not full
+                    else contradiction_store.Stored(None))
+        fresh = verdicts = None
+        if previous.scores is not None:
+            fresh, row_of = contradiction_store.unchanged(previous, ids, keys)
+            verdicts = contradiction_store.known_verdicts(previous, row_of, len(ids))
     writers, out = analyze(claims, stored.vectors, stored.faiss_index, settings, judge, timer, header,
                            cached_encoder(embedder, settings.resolved_cache_dir(), settings.batch_size),
-                           known=previous.scores)
-    ids = claims["claim_id"].to_list()
-    live = set(ids)
+                           known=previous.scores, fresh=fresh, verdicts=verdicts)
     counts = {"documents": header["documents"], "claims": len(claims), **out["counts"]}
     if previous.scores is not None:
-        counts.update({"claims_new": len(live - previous.seen), "claims_removed": len(previous.seen - live)})
+        seen, live = previous.ids, set(ids)
+        counts.update({"claims_new": len(live - seen), "claims_removed": len(seen - live),
+                       "claims_unchanged": int(fresh.sum()),
+                       "judge_verdicts_reused": out["cluster"].reused})
     info = {"settings": settings.as_dict(), "index": str(path), "model": embedder.name, "judge": judge.name,
             "versions": versions(), "counts": counts, "nli": scorer_counters(getattr(judge, "model", None)),
             "timings_s": timer.seconds}
     writers["run.json"] = json_writer(info)
     files = commit_outputs(Path(out_dir), writers)
     if out["contradictions"] is not None:  # after the reports: a failed run leaves the store as it was
-        contradiction_store.save(folder, out["contradictions"].scores, ids, model_name)
+        with timer.stage("save_stored"):
+            judged = contradiction_store.verdict_table(ids, out["cluster"].candidates, out["cluster"].judgement)
+            contradiction_store.save(folder, out["contradictions"].scores, ids, keys, model_name, judged, setup)
     return RunResult(Path(out_dir), files, out["claims"], out["clusters"], info)

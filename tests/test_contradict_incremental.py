@@ -6,12 +6,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+import polars as pl
 import pytest
 
+from claimmatch.cluster import cluster_claims
 from claimmatch.config import Settings
+from claimmatch.contradict import store
 from claimmatch.judge import NLIJudge
 from claimmatch.pipeline import contradictions
-from claimmatch.store import remove_documents, update_index
+from claimmatch.store import build_faiss, remove_documents, update_index
 
 from .conftest import FakeEmbedder
 from .test_contradict import FakeNLI
@@ -78,6 +82,7 @@ def test_rerun_after_add_scores_only_new_pairs_and_equals_a_run_from_scratch(cor
     assert s["contradiction_pairs"] >= 2 and s["contradiction_pairs_who_did_it"] >= 1
     assert a["claims_new"] == s["claims"] - before > 0 and a["claims_removed"] == 0
     assert a["nli_pairs_reused"] > 0 and 0 < a["nli_calls"] < s["nli_calls"]
+    assert 0 < a["judge_verdicts_reused"] < a["candidate_pairs"] and a["claims_unchanged"] == before
     # run.json says what the clustering judge asked: every pair one way, the reverse only where it mattered
     assert s["nli_calls_cluster"] == s["nli_calls_cluster_forward"] + s["nli_calls_cluster_reverse"]
     assert s["nli_calls_cluster_forward"] == s["nli_calls_cluster_reverse"] + s["nli_calls_cluster_reverse_skipped"]
@@ -136,3 +141,97 @@ def test_rerun_reads_the_who_did_it_phrases_from_the_embedding_cache(corpus):
     contradictions("inc", tmp / "run2", settings, embedder=warm, judge=judge())
     assert one["who_did_it_candidates"] >= 1 and cold.texts_seen > 0 and warm.texts_seen == 0
     same_reports(tmp / "run1", tmp / "run2")
+
+
+# Clustering with the judge's stored verdicts: synthetic claims whose cosines straddle the thresholds, so
+# adding claims merges and splits earlier clusters and pushes old pairs out of each other's neighbours.
+WORDS = "harbour storm hospital rebels mayor repairs truce army border election vote bank rates oil".split()
+
+
+def synthetic(seed: int = 3, topics: int = 8, per: int = 9):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(topics, 32))
+    rows, vecs = [], []
+    for t in range(topics):
+        for m in range(per):
+            vecs.append(centres[t] + rng.normal(scale=0.55, size=32))
+            words = [WORDS[(t + x) % len(WORDS)] for x in range(3)] + (["not"] if rng.random() < 0.2 else [])
+            if rng.random() < 0.4:
+                words.append(WORDS[rng.integers(len(WORDS))])
+            rows.append({"claim_id": f"d{t:02d}{m:02d}#0.0", "doc_id": f"d{t:02d}{m:02d}", "outlet": f"o{m % 4}",
+                         "text": " ".join(words)})
+    v = np.asarray(vecs, np.float32)
+    return pl.DataFrame(rows), v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def incremental_clusters(claims, vectors, rows, earlier):
+    """Cluster ``rows`` of the corpus reusing the verdicts of ``earlier`` (claims, result), as the store does."""
+    old_claims, old = earlier
+    saved = store.Stored(None, judged=store.verdict_table(old_claims["claim_id"].to_list(), old.candidates,
+                                                          old.judgement))
+    ids = old_claims["claim_id"].to_list()
+    order = sorted(range(len(ids)), key=ids.__getitem__)
+    saved.seen = pl.DataFrame({"claim_id": [ids[r] for r in order],
+                               "claim_key": store.claim_keys(old_claims)[order]}).cast(store.SEEN_SCHEMA)
+    now = claims[rows.tolist()]
+    _, row_of = store.unchanged(saved, now["claim_id"].to_list(), store.claim_keys(now))
+    known = store.known_verdicts(saved, row_of, len(now))
+    j = judge()
+    res = cluster_claims(now, vectors[rows], build_faiss(vectors[rows]), j, k=5, known=known)
+    return res, j
+
+
+def test_stored_verdicts_give_the_clusters_of_a_run_from_scratch_when_claims_join_merge_and_leave():
+    claims, v = synthetic()
+    n = len(claims)
+    rng = np.random.default_rng(1)
+    first = np.sort(rng.choice(n, size=int(n * 0.75), replace=False))
+    old = cluster_claims(claims[first.tolist()], v[first], build_faiss(v[first]), judge(), k=5)
+    # add the rest (interleaved in claim-id order), drop a few old claims, and change one claim's text
+    later = np.sort(np.concatenate([np.setdiff1d(np.arange(n), first), first[5:]]))
+    changed = claims.with_columns(pl.when(pl.col("claim_id") == claims["claim_id"][int(first[7])])
+                                  .then(pl.lit("harbour storm not")).otherwise(pl.col("text")).alias("text"))
+    for corpus, rows in ((claims, np.arange(n)), (changed, later)):
+        scratch_judge = judge()
+        scratch = cluster_claims(corpus[rows.tolist()], v[rows], build_faiss(v[rows]), scratch_judge, k=5)
+        inc, inc_judge = incremental_clusters(corpus, v, rows, (claims[first.tolist()], old))
+        assert inc.claims.equals(scratch.claims) and inc.clusters.equals(scratch.clusters)
+        for name in ("same", "veto", "link_sim"):
+            assert np.array_equal(getattr(inc.judgement, name), getattr(scratch.judgement, name)), name
+        assert 0 < inc.reused < len(scratch.candidates)
+        assert inc_judge.forward_asked == scratch_judge.forward_asked - inc.reused
+        # the new claims really changed old clusters: some merged, some split, some old pairs left the neighbours
+        before = dict(zip(old.claims["claim_id"].to_list(), old.claims["cluster_id"].to_list(), strict=True))
+        kept = scratch.claims.filter(pl.col("claim_id").is_in(list(before)))
+        kept = kept.with_columns(pl.col("claim_id").replace_strict(before).alias("before"))
+        assert kept.group_by("cluster_id").agg(pl.col("before").n_unique())["before"].max() > 1  # merged
+        assert kept.group_by("before").agg(pl.col("cluster_id").n_unique())["cluster_id"].max() > 1  # split
+    # exactly the pairs judged before whose two claims are still there and unchanged come from the store
+    def id_pairs(table, res):
+        ids = table["claim_id"].to_list()
+        return {(ids[i], ids[j]) for i, j in zip(res.candidates.i.tolist(), res.candidates.j.tolist(), strict=True)}
+
+    edited = claims["claim_id"][int(first[7])]
+    inc, _ = incremental_clusters(changed, v, later, (claims[first.tolist()], old))
+    reusable = {p for p in id_pairs(changed[later.tolist()], inc) & id_pairs(claims[first.tolist()], old)
+                if edited not in p}
+    assert inc.reused == len(reusable) > 0
+
+
+def test_other_judge_settings_never_reuse_stored_verdicts(corpus):
+    tmp, settings, first, second = corpus
+    update_index([first], "inc", settings, embedder=FakeEmbedder())
+    check("inc", tmp / "run1", settings)
+    update_index([second], "inc", settings, mode="add", embedder=FakeEmbedder())
+
+    def stricter(out: str, full: bool = False):
+        judge = NLIJudge(FakeNLI(), threshold=0.85, candidate_threshold=0.3, contradiction_threshold=0.6,
+                         entailment_threshold=0.5)
+        return contradictions("inc", tmp / out, settings, embedder=FakeEmbedder(), judge=judge, full=full)
+
+    assert stricter("run2").info["counts"]["judge_verdicts_reused"] == 0
+    stricter("scratch", full=True)
+    same_reports(tmp / "run2", tmp / "scratch")
+    third = stricter("run3").info["counts"]  # the stricter judge's own verdicts are reused
+    assert third["judge_verdicts_reused"] == third["candidate_pairs"] > 0
+    same_reports(tmp / "run3", tmp / "scratch")

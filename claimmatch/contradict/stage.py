@@ -18,7 +18,7 @@ import numpy as np
 import polars as pl
 import xxhash
 
-from claimmatch.cluster import pair_cosines
+from claimmatch.cluster import StepClock, pair_cosines
 from claimmatch.config import Settings
 from claimmatch.contradict.camps import Topic, assign_topics
 from claimmatch.contradict.candidates import claim_id_rank, nli_candidates, orient, subject_keys, subject_pairs
@@ -66,9 +66,11 @@ class _Scores:
     """
 
     def __init__(self, scorer: PairScorer, batch_size: int, known: pl.DataFrame | None,
-                 ids: Sequence[str], texts: Sequence[str]) -> None:
+                 ids: Sequence[str], texts: Sequence[str], fresh: np.ndarray | None = None) -> None:
         self.scorer, self.batch_size = scorer, batch_size
         self.ids, self.texts, self.n = ids, texts, len(ids)
+        # per row: the claim is unchanged since the run that stored ``known``
+        self.fresh = np.zeros(self.n, bool) if fresh is None else np.asarray(fresh, bool)
         self.codes = np.zeros(0, np.int64)  # sorted
         self.key = np.zeros(0, np.uint64)
         self.ab = np.zeros((0, 3), np.float32)
@@ -109,14 +111,21 @@ class _Scores:
         keys = np.zeros(len(ask), np.uint64)
         if len(ask):
             texts = self.texts
-            keys[:] = np.fromiter((pair_key(texts[x], texts[y]) for x, y in zip(a[ask].tolist(), b[ask].tolist(),
-                                                                                 strict=True)),
-                                  dtype=np.uint64, count=len(ask))
             kc, kkey, kab, kba = self.known
             kpos = np.searchsorted(kc, codes[ask])
             inside = kpos < len(kc)
             hit = np.zeros(len(ask), bool)
-            hit[inside] = (kc[kpos[inside]] == codes[ask][inside]) & (kkey[kpos[inside]] == keys[inside])
+            hit[inside] = kc[kpos[inside]] == codes[ask][inside]
+            # Two unchanged claims have the texts their stored score was made from: no need to hash them.
+            trusted = hit & self.fresh[a[ask]] & self.fresh[b[ask]]
+            keys[trusted] = kkey[kpos[trusted]]
+            check = np.flatnonzero(~trusted)
+            if len(check):
+                xs, ys = a[ask][check].tolist(), b[ask][check].tolist()
+                keys[check] = np.fromiter((pair_key(texts[x], texts[y]) for x, y in zip(xs, ys, strict=True)),
+                                          dtype=np.uint64, count=len(check))
+                if len(kc):
+                    hit[check] &= kkey[np.minimum(kpos[check], len(kc) - 1)] == keys[check]
             stored = kba if reverse else kab
             hit[hit] = ~np.isnan(stored[kpos[hit]]).any(axis=1)
             values[hit] = stored[kpos[hit]]
@@ -174,25 +183,31 @@ class _Scores:
 def find_contradictions(claims: pl.DataFrame, vectors: np.ndarray, faiss_index_or_candidates,
                         clusters: np.ndarray | Sequence[int], scorer: PairScorer, settings: Settings, *,
                         encode: Callable[[list[str]], np.ndarray] | None = None,
-                        known: pl.DataFrame | None = None) -> Contradictions:
+                        known: pl.DataFrame | None = None, fresh: np.ndarray | None = None,
+                        timings: dict[str, float] | None = None) -> Contradictions:
     """Flag cross-outlet claim pairs that contradict (NLI) or disagree on who did it (frames).
 
     ``claims`` rows match ``vectors`` rows (and FAISS ids); ``clusters`` gives each row's near-duplicate
     cluster id. The NLI text is ``settings.embed_field``. Who-did-it needs the frame columns of the
     claims table and ``encode`` (the run's embedder) to compare agents, predicates and patients.
+    ``known``: scores stored by an earlier run; ``fresh`` marks the rows whose claims have not changed
+    since (their pairs' stored scores are taken without hashing the texts again). ``timings`` receives
+    the seconds of each step (candidates, nli, who_did_it, topics).
     """
+    clock = StepClock(timings)
     text_col = settings.embed_field if settings.embed_field in claims.columns else "text"
     claims = claims.with_columns(pl.Series("cluster_id", np.asarray(clusters, dtype=np.int64)))
     ids = claims["claim_id"].to_list()
     texts = claims[text_col].to_list()
     cl = claims["cluster_id"].to_numpy()
-    scores = _Scores(scorer, settings.batch_size, known, ids, texts)
+    scores = _Scores(scorer, settings.batch_size, known, ids, texts, fresh)
     shared = (subject_pairs(subject_keys(claims), settings.subject_key_max_claims)
               if settings.subject_key_max_claims >= 2 else None)
     cand, cuts = nli_candidates(vectors, faiss_index_or_candidates, ids, claims["outlet"].to_list(), cl,
                                 neighbors=settings.neighbors, min_similarity=settings.candidate_threshold,
                                 within_outlet=settings.within_outlet, shared_subject=shared)
     del shared
+    clock("candidates")
     ab = scores.get(cand.i, cand.j, reverse=False)
     second = np.flatnonzero(needs_reverse(ab, settings.contradiction_rule, settings.contradiction_threshold))
     ba = np.full_like(ab, np.nan)
@@ -210,6 +225,7 @@ def find_contradictions(claims: pl.DataFrame, vectors: np.ndarray, faiss_index_o
     n_nli = len(nli_keys)
     n_cand, n_second = len(cand), len(second)
     del cand, p_con, p_ent, hit, second
+    clock("nli")
 
     frames: dict[tuple[str, str], tuple[int, int]] = {}
     n_frame_candidates = 0
@@ -231,8 +247,10 @@ def find_contradictions(claims: pl.DataFrame, vectors: np.ndarray, faiss_index_o
             i, j = int(fi[k]), int(fj[k])
             frames[(ids[i], ids[j])] = (i, j)
             flagged.setdefault((ids[i], ids[j]), (i, j, round(float(sims[k]), 6), float(fcon[k]), float(fent[k])))
+    clock("who_did_it")
     table = _pair_table(claims, flagged, nli_keys, frames, text_col)
     pairs, topics = assign_topics(table, claims)
+    clock("topics")
     n_who = int((pairs["basis"] == WHO_BASIS).sum())
     counts = {
         "contradiction_candidates": n_cand, **{f"candidates_{k}": v for k, v in cuts.items()},
