@@ -63,6 +63,12 @@ def eligible_rows(claims: pl.DataFrame) -> np.ndarray:
     return np.asarray(rows, dtype=np.int64)
 
 
+def _codes(values: list[str]) -> list[int]:
+    """An integer per value, equal for equal values (so equality is tested on arrays)."""
+    seen: dict[str, int] = {}
+    return [seen.setdefault(v, len(seen)) for v in values]
+
+
 def frame_pairs(claims: pl.DataFrame, clusters: np.ndarray, claim_vectors: np.ndarray,
                 encode: Callable[[list[str]], np.ndarray], *, predicate_threshold: float, target_threshold: float,
                 agent_threshold: float, subject_threshold: float, other_verb_claim_threshold: float = 0.45,
@@ -80,17 +86,19 @@ def frame_pairs(claims: pl.DataFrame, clusters: np.ndarray, claim_vectors: np.nd
     if len(rows) < 2:
         return empty
     pick = rows.tolist()
-    agents_raw = [claims["agent"][r] for r in pick]
-    agents_n = [normalize(a) for a in agents_raw]
-    preds = [claims["predicate"][r].lower() for r in pick]
-    patients = encode([normalize(claims["patient"][r]) for r in pick])
+    agent_col, pred_col, patient_col = (claims[c].to_list() for c in ("agent", "predicate", "patient"))
+    agents_n = [normalize(agent_col[r]) for r in pick]
+    preds = [pred_col[r].lower() for r in pick]
+    patients_n = [normalize(patient_col[r]) for r in pick]
+    patients = encode(patients_n)
     agents = encode(agents_n)
     # Two different verbs name one act when their verb phrases ("violate ceasefire" / "breach ceasefire")
     # are close: single-word embeddings cannot tell "violate"/"breach" (0.43) from "help"/"result" (0.43).
-    acts = [f"{p} {normalize(claims['patient'][r])}" for p, r in zip(preds, pick, strict=True)]
+    acts = [f"{p} {t}" for p, t in zip(preds, patients_n, strict=True)]
     act_vec = encode(acts)
     outlets = np.asarray(claims["outlet"].to_list(), dtype=object)
     cl = np.asarray(clusters)
+    agent_code = np.asarray(_codes(agents_n), dtype=np.int64)
     found: set[tuple[int, int]] = set()
     k = min(max_partners + 1, len(rows))
     block = max(1, max_cells // len(rows))
@@ -99,27 +107,33 @@ def frame_pairs(claims: pl.DataFrame, clusters: np.ndarray, claim_vectors: np.nd
         np.negative(neg_sim, out=neg_sim)  # in place: argpartition picks the k most similar targets
         top = (np.argpartition(neg_sim, k - 1, axis=1)[:, :k] if k < len(rows)
                else np.tile(np.arange(len(rows)), (len(neg_sim), 1)))
-        for off in range(len(neg_sim)):
-            x = start + off
-            for y in top[off].tolist():
-                if y == x or -neg_sim[off, y] < target_threshold or agents_n[x] == agents_n[y]:
-                    continue
-                i, j = sorted((int(rows[x]), int(rows[y])))
-                if (i, j) in found or cl[i] == cl[j] or (not within_outlet and outlets[i] == outlets[j]):
-                    continue
-                if float(agents[x] @ agents[y]) >= agent_threshold:
-                    continue
-                va = np.asarray(claim_vectors[i], dtype=np.float32)
-                vb = np.asarray(claim_vectors[j], dtype=np.float32)
-                claim_sim = float(va @ vb)
-                if claim_sim < subject_threshold:
-                    continue
-                # Different verbs: their phrases must be close AND the claims must share a subject, since
-                # phrase embeddings lean on the shared target more than on the verb.
-                if preds[x] != preds[y] and (float(act_vec[x] @ act_vec[y]) < predicate_threshold
-                                             or claim_sim < other_verb_claim_threshold):
-                    continue
-                found.add((i, j))
+        # The cheap tests on every (frame, partner) at once: a close target, another agent, another cluster
+        # and outlet; the few pairs left get the embedding tests one by one, in the same order as before.
+        offs = np.repeat(np.arange(len(neg_sim)), top.shape[1])
+        ys = top.ravel().astype(np.int64)
+        xs = offs + start
+        keep = (ys != xs) & ~(-neg_sim[offs, ys] < target_threshold) & (agent_code[xs] != agent_code[ys])
+        lo, hi = np.minimum(rows[xs], rows[ys]), np.maximum(rows[xs], rows[ys])
+        keep &= cl[lo] != cl[hi]
+        if not within_outlet:
+            keep &= outlets[lo] != outlets[hi]
+        for x, y, i, j in zip(xs[keep].tolist(), ys[keep].tolist(), lo[keep].tolist(), hi[keep].tolist(),
+                              strict=True):
+            if (i, j) in found:
+                continue
+            if float(agents[x] @ agents[y]) >= agent_threshold:
+                continue
+            va = np.asarray(claim_vectors[i], dtype=np.float32)
+            vb = np.asarray(claim_vectors[j], dtype=np.float32)
+            claim_sim = float(va @ vb)
+            if claim_sim < subject_threshold:
+                continue
+            # Different verbs: their phrases must be close AND the claims must share a subject, since
+            # phrase embeddings lean on the shared target more than on the verb.
+            if preds[x] != preds[y] and (float(act_vec[x] @ act_vec[y]) < predicate_threshold
+                                         or claim_sim < other_verb_claim_threshold):
+                continue
+            found.add((i, j))
     if not found:
         return empty
     keys = sorted(found)
