@@ -55,8 +55,9 @@ def store_dir(index_dir: Path) -> Path:
 def claim_keys(claims: pl.DataFrame) -> np.ndarray:
     """A hash of each claim's whole row (text, frame, outlet, ...): equal keys mean an unchanged claim.
 
-    polars' hash is stable for one polars version, which ``state.json`` records; under another version
-    every claim reads as changed, which costs time, never correctness.
+    polars' hash is stable for one polars version (``state.json`` records it); under another version
+    every claim reads as changed, which costs time (verdicts judged and texts hashed again), never
+    correctness.
     """
     if claims.is_empty():
         return np.zeros(0, np.uint64)
@@ -71,8 +72,7 @@ def load(folder: Path, model_name: str, judge_setup: dict | None = None) -> Stor
         return Stored(None)
     try:
         state = json.loads(state_path.read_text(encoding="utf-8"))
-        if (state.get("version") != STATE_VERSION or state.get("model") != model_name
-                or state.get("polars") != pl.__version__):
+        if state.get("version") != STATE_VERSION or state.get("model") != model_name:
             return Stored(None)
         scores = pl.read_parquet(folder / "scores.parquet")
         seen = pl.read_parquet(folder / "seen.parquet")
