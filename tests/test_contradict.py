@@ -366,3 +366,63 @@ def test_who_did_it_pairs_do_not_depend_on_the_block_size():
     for cells in (1, n, 3 * n):
         part = frame_pairs(claims, np.arange(n), vectors, FakeEmbedder().encode, max_cells=cells, **kw)
         assert part.i.tolist() == whole.i.tolist() and part.j.tolist() == whole.j.tolist()
+
+
+def _frame_pairs_one_by_one(claims, clusters, claim_vectors, encode, *, predicate_threshold, target_threshold,
+                            agent_threshold, subject_threshold, other_verb_claim_threshold=0.45,
+                            within_outlet=False, max_partners=50):
+    """Who-did-it pairs tested pair by pair, every test in Python: the reference for the array version."""
+    from claimmatch.contradict.who_did_it import eligible_rows, normalize
+
+    rows = eligible_rows(claims)
+    pick = rows.tolist()
+    agents_n = [normalize(claims["agent"][r]) for r in pick]
+    preds = [claims["predicate"][r].lower() for r in pick]
+    patients = encode([normalize(claims["patient"][r]) for r in pick])
+    agents = encode(agents_n)
+    act_vec = encode([f"{p} {normalize(claims['patient'][r])}" for p, r in zip(preds, pick, strict=True)])
+    outlets = claims["outlet"].to_list()
+    found = set()
+    k = min(max_partners + 1, len(rows))
+    neg_sim = -(patients @ patients.T)
+    top = np.argpartition(neg_sim, k - 1, axis=1)[:, :k] if k < len(rows) else np.tile(np.arange(len(rows)), (len(rows), 1))
+    for x in range(len(rows)):
+        for y in top[x].tolist():
+            if y == x or -neg_sim[x, y] < target_threshold or agents_n[x] == agents_n[y]:
+                continue
+            i, j = sorted((int(rows[x]), int(rows[y])))
+            if clusters[i] == clusters[j] or (not within_outlet and outlets[i] == outlets[j]):
+                continue
+            if float(agents[x] @ agents[y]) >= agent_threshold:
+                continue
+            claim_sim = float(claim_vectors[i] @ claim_vectors[j])
+            if claim_sim < subject_threshold:
+                continue
+            if preds[x] != preds[y] and (float(act_vec[x] @ act_vec[y]) < predicate_threshold
+                                         or claim_sim < other_verb_claim_threshold):
+                continue
+            found.add((i, j))
+    return sorted(found)
+
+
+@pytest.mark.parametrize("within_outlet", [False, True])
+def test_who_did_it_array_tests_find_the_pairs_of_the_one_by_one_tests(within_outlet):
+    rng = np.random.default_rng(11)
+    agents = ["the army", "Rebel fighters", "Police", "the militia", "Government troops", "it", "Protesters"]
+    verbs = ["shell", "attack", "block", "bomb", "say"]
+    targets = ["the hospital", "the old hospital", "the road", "the main road", "the bridge"]
+    rows = []
+    for _ in range(80):
+        a, v, t = agents[rng.integers(len(agents))], verbs[rng.integers(len(verbs))], targets[rng.integers(len(targets))]
+        rows.append((f"o{rng.integers(4)}", f"{a} {v}ed {t}.", a, v, t))
+    claims = framed(rows)
+    vectors = unit(rng.normal(size=(len(rows), 8)) + 2.0)
+    clusters = rng.integers(0, 50, size=len(rows))
+    s = Settings()
+    kw = {"predicate_threshold": s.predicate_threshold, "target_threshold": 0.5, "agent_threshold": s.agent_threshold,
+          "subject_threshold": 0.3, "other_verb_claim_threshold": 0.6, "within_outlet": within_outlet,
+          "max_partners": 12}
+    got = frame_pairs(claims, clusters, vectors, FakeEmbedder().encode, max_cells=10 ** 9, **kw)
+    expected = _frame_pairs_one_by_one(claims, clusters, vectors, FakeEmbedder().encode, **kw)
+    assert len(expected) > 10
+    assert list(zip(got.i.tolist(), got.j.tolist(), strict=True)) == expected
