@@ -36,7 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks import data, results
-from benchmarks.nli_corpus import _CHILD, ROOT, build_corpus, fit_line
+from benchmarks.nli_corpus import _CHILD, ROOT, build_corpus, fit_power
 from benchmarks.results import log, replace_section
 
 BEGIN, END = "<!-- nli_incremental:begin -->", "<!-- nli_incremental:end -->"
@@ -172,10 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     args.workdir = args.workdir.resolve()  # commands run in their code tree's folder
     if args.render:
-        stored = json.loads(args.json.read_text(encoding="utf-8"))
-        md = markdown(stored)
-        results.emit(stored, args.json)
-        replace_section(args.markdown, md, BEGIN, END)
+        write(json.loads(args.json.read_text(encoding="utf-8")), args)
         return 0
     built, cache, more = snapshot(args)
     load_before = [round(x, 2) for x in os.getloadavg()]
@@ -189,30 +186,41 @@ def main(argv: list[str] | None = None) -> int:
     path = args.json
     stored = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"sizes": {}}
     stored["sizes"][str(result["claims"])] = result
+    write(stored, args)
+    return 0 if all(r["identical_to_full"] for r in runs.values()) else 1
+
+
+def write(stored: dict, args: argparse.Namespace) -> None:
+    """The JSON (with the projection) and the Markdown section, from every size measured so far."""
     md = markdown(stored)
-    results.emit(stored, path)
+    results.emit(stored, args.json)
     if str(args.markdown) == "-":
         print(md)
     else:
         replace_section(args.markdown, md, BEGIN, END)
-    return 0 if all(r["identical_to_full"] for r in runs.values()) else 1
 
 
 def projection(sizes: list[dict], claims: int = 1_000_000, new: int = 10_000) -> dict | None:
-    """This code's incremental run at ``claims`` + ``new``: each step of the warm run on a line through the
-    measured sizes (seconds against index claims), plus the model calls of ``new`` claims at the largest
-    run's calls per new claim and pairs/s. A projection, not a measurement."""
+    """This code's incremental run at ``claims`` + ``new``: each step of the warm run as a power of the index
+    size through the measured sizes (a step that grows with the square of the index shows an exponent near
+    2), plus the model calls of ``new`` claims at the largest run's calls per new claim and pairs/s. A
+    projection from small sizes, not a measurement."""
     usable = [s for s in sizes if "this" in s["runs"]]
     if len({s["claims"] for s in usable}) < 2:
         return None
-    steps = {}
+    steps, exponents = {}, {}
     for name in [*STEPS, "other"]:
-        base, slope = fit_line([(s["claims"], s["runs"]["this"]["warm_incremental"]["steps"][name]) for s in usable])
-        steps[name] = round(max(0.0, base + slope * claims), 1)
+        points = [(s["claims"], s["runs"]["this"]["warm_incremental"]["steps"][name]) for s in usable]
+        if min(y for _, y in points) <= 0:
+            steps[name], exponents[name] = max(y for _, y in points), None
+            continue
+        c, b = fit_power(points)
+        steps[name], exponents[name] = round(c * claims ** b, 1), round(b, 2)
+    steps["other"], exponents["other"] = max(s["runs"]["this"]["warm_incremental"]["steps"]["other"] for s in usable), 0
     big = max(usable, key=lambda s: s["claims"])["runs"]["this"]["incremental"]
     calls = big["model_calls"] / big["claims_new"] * new
     rate = big["model_calls"] / big["nli_seconds"] if big["nli_seconds"] else None
-    out = {"claims": claims, "new": new, "steps_s": steps, "model_calls": round(calls),
+    out = {"claims": claims, "new": new, "steps_s": steps, "exponents": exponents, "model_calls": round(calls),
            "pairs_per_s": round(rate, 1) if rate else None}
     out["nli_s"] = round(calls / rate, 1) if rate else None
     out["total_minutes"] = round((sum(steps.values()) + (out["nli_s"] or 0.0)) / 60, 1)
@@ -250,11 +258,13 @@ def markdown(stored: dict) -> str:
         stored["projection"] = proj
         st = proj["steps_s"]
         measured = ", ".join(f"{s['claims']:,}" for s in sizes)
-        lines += ["", f"**Projection, not a measurement** (this code, each warm step on a line through "
-                  f"{measured} claims; model calls at the largest run's "
-                  f"calls per new claim and {proj['pairs_per_s']} pairs/s): {proj['claims']:,} claims + "
-                  f"{proj['new']:,} new: {proj['model_calls']:,} model calls ({proj['nli_s']} s), "
-                  + ", ".join(f"{k} {v} s" for k, v in st.items()) + f"; about {proj['total_minutes']} minutes."]
+        parts = ", ".join(f"{k} {v} s" + (f" (×N^{proj['exponents'][k]})" if proj["exponents"][k] else "")
+                          for k, v in st.items())
+        lines += ["", f"**Projection, not a measurement** (this code; each warm step as a power of the index "
+                  f"size through {measured} claims, the fixed rest as measured; model calls at the largest "
+                  f"run's calls per new claim and {proj['pairs_per_s']} pairs/s): {proj['claims']:,} claims + "
+                  f"{proj['new']:,} new: {proj['model_calls']:,} model calls ({proj['nli_s']} s of NLI); "
+                  f"{parts}; about {proj['total_minutes']} minutes in all."]
     lines.append(END)
     return "\n".join(lines)
 
