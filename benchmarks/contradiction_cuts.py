@@ -172,12 +172,13 @@ def main(argv: list[str] | None = None) -> int:
                     help="flag thresholds to measure at (the setting is 0.8; ARC links almost nothing there)")
     ap.add_argument("--labels", type=Path, default=ROOT / "tests" / "data" / "seed_contradictions.json")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--nli-model", type=Path, default=None, help="NLI model folder (default: the shipped model)")
     args = ap.parse_args(argv)
     from claimmatch.embed import MiniLMEmbedder
     from claimmatch.nli import load_model
 
     settings = Settings(quiet=True)
-    model, embedder = load_model(), MiniLMEmbedder()
+    model, embedder = load_model(args.nli_model), MiniLMEmbedder()
     configs = {
         "stage (neighbours at cosine ≥ 0.45 or a shared subject, reverse where it can matter)": {},
         "stage without shared-subject pairs": {"subject_key_max_claims": 0},

@@ -39,6 +39,20 @@ _POSSESSIVE = re.compile(r"\b(?!(?:It|That|Here|What|There|Who|Where|How|Let)[�
 _TRAILING_NAME = re.compile(r"^(?:[A-Z][\w.’'-]*)(?:\s+[A-Z][\w.’'-]*){0,2}$")
 
 
+def _trailing_source(lead: str, rest: str) -> bool:
+    """Whether the part after a headline's colon names who says the part before it.
+
+    A short name ("Iraq war was illegal: Chirac") or a short source noun phrase without numbers ("Older mobiles
+    may cause tumours: study", "Arafat in critical condition: aides"); "Serial blasts rock NE: 19 killed" is
+    two facts, not a claim and its source.
+    """
+    if len(lead.split()) <= 2:
+        return False
+    words = rest.split()
+    return bool(_TRAILING_NAME.match(rest)) or (len(words) <= 3 and all(w.isalpha() for w in words)
+                                                  and len(words) < len(lead.split()))
+
+
 @dataclass
 class _Unit:
     doc: int
@@ -60,9 +74,9 @@ def _units(docs: Sequence[Document]) -> list[_Unit]:
         one_liner = len(spans) <= 1
         if title:
             m = _HEADLINE_LEAD.match(title)
-            if m and _TRAILING_NAME.match(m.group("rest")) and len(m.group("lead").split()) > 2:
+            if m and _trailing_source(m.group("lead"), m.group("rest")):
                 units.append(_Unit(d, 0, title, m.group("lead"), 0, 0, True, True, m.group("rest")))
-            elif m and len(m.group("lead").split()) <= 5:
+            elif m and len(m.group("lead").split()) <= 5 and sum(w.isalpha() for w in m.group("rest").split()) >= 2:
                 units.append(_Unit(d, 0, title, m.group("rest"), m.start("rest"), 0, True, True, m.group("lead")))
             else:
                 units.append(_Unit(d, 0, title, title, 0, 0, True, True))

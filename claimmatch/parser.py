@@ -22,7 +22,7 @@ MODEL_VERSION = "3.8.0"
 # Components not needed by the proposition rules (sentences come from claimmatch/segment.py).
 EXCLUDE = ("ner", "senter")
 # Bump when the proposition rules change what they extract: indexes made by older rules are refused.
-RULES_VERSION = "2"
+RULES_VERSION = "3"
 
 
 def model_dir() -> Path:

@@ -141,6 +141,18 @@ def test_headline_without_verb_and_speaker_lead():
     assert verbless["text"].to_list() == ["Aleppo Cease-fire on Brink of Collapse."]
 
 
+def test_headline_with_a_source_after_the_colon():
+    """AG News titles that gave no claim: the source named after the colon is the speaker, not the claim."""
+    titles = {"a": "Older mobiles may cause tumours: study", "b": "Arafat in critical condition: aides",
+              "c": "Serial blasts rock NE: 19 killed"}
+    df = extract_claims([Document(doc_id=k, text="", title=t) for k, t in titles.items()])
+    assert set(df["doc_id"]) == set(titles)
+    first = {r["doc_id"]: r for r in df.iter_rows(named=True)}
+    assert first["a"]["text"] == "Older mobiles may cause tumours." and first["a"]["speaker"] == "study"
+    assert first["b"]["speaker"] == "aides" and "Arafat" in first["b"]["text"]
+    assert first["c"]["speaker"] != "19 killed"
+
+
 def test_one_line_documents_without_final_punctuation(tmp_path):
     table = tmp_path / "lines.csv"
     table.write_text("id,text\na,Oil prices rise as OPEC cuts output\nb,Intel cuts Pentium 4 prices\n"
