@@ -117,17 +117,32 @@ def test_full_ignores_stored_scores_and_another_model_never_reuses_them(corpus, 
     assert check("inc", tmp / "run3", settings).info["counts"]["nli_calls"] == base
 
 
-def test_damaged_store_is_one_clear_error(corpus):
+@pytest.mark.parametrize("name", ["scores.parquet", "judged.parquet", "seen.parquet"])
+def test_damaged_store_is_one_clear_error(corpus, name):
     from claimmatch.errors import ClaimmatchError
 
     tmp, settings, first, _ = corpus
     update_index([first], "inc", settings, embedder=FakeEmbedder())
     check("inc", tmp / "run1", settings)
-    (tmp / "indexes" / "inc" / "contradictions" / "scores.parquet").write_bytes(b"not parquet")
+    (tmp / "indexes" / "inc" / "contradictions" / name).write_bytes(b"not parquet")
     with pytest.raises(ClaimmatchError, match="delete the folder"):
         check("inc", tmp / "run2", settings)
     check("inc", tmp / "run3", settings, full=True)  # --full starts over and rewrites the store
-    check("inc", tmp / "run4", settings)
+    assert check("inc", tmp / "run4", settings).info["counts"]["judge_verdicts_reused"] > 0
+
+
+def test_a_store_of_the_earlier_format_is_ignored_then_replaced(corpus):
+    tmp, settings, first, _ = corpus
+    update_index([first], "inc", settings, embedder=FakeEmbedder())
+    base = check("inc", tmp / "run1", settings).info["counts"]
+    state = tmp / "indexes" / "inc" / "contradictions" / "state.json"
+    old = json.loads(state.read_text(encoding="utf-8"))
+    state.write_text(json.dumps({**old, "version": 1}), encoding="utf-8")  # what the first format wrote
+    again = check("inc", tmp / "run2", settings).info["counts"]
+    assert again["nli_calls"] == base["nli_calls"] and "judge_verdicts_reused" not in again
+    assert json.loads(state.read_text(encoding="utf-8"))["version"] == store.STATE_VERSION
+    assert check("inc", tmp / "run3", settings).info["counts"]["judge_verdicts_reused"] > 0
+    same_reports(tmp / "run1", tmp / "run3")
 
 
 def test_rerun_reads_the_who_did_it_phrases_from_the_embedding_cache(corpus):
