@@ -426,3 +426,70 @@ def test_who_did_it_array_tests_find_the_pairs_of_the_one_by_one_tests(within_ou
     expected = _frame_pairs_one_by_one(claims, clusters, vectors, FakeEmbedder().encode, **kw)
     assert len(expected) > 10
     assert list(zip(got.i.tolist(), got.j.tolist(), strict=True)) == expected
+
+
+def _all_pairs_partners(targets, k, threshold):
+    """The all-pairs pass that target_partners replaces: argpartition of every row of the full matrix."""
+    neg = -(targets @ targets.T)
+    n = len(targets)
+    top = np.argpartition(neg, k - 1, axis=1)[:, :k] if k < n else np.tile(np.arange(n), (n, 1))
+    return sorted({(x, y) for x in range(n) for y in top[x].tolist() if y != x and not -neg[x, y] < threshold})
+
+
+def _exact_targets(rng, n, distinct, scale):
+    """Vectors on a grid coarse enough that every dot product is exact in float32 whatever the summation
+    order (so both methods see the same similarities), drawn with repeats from ``distinct`` of them."""
+    pool = rng.integers(-scale, scale + 1, size=(distinct, 16)).astype(np.float32)
+    pool /= np.float32(2.0 ** np.ceil(np.log2(np.linalg.norm(pool, axis=1).max())))  # a power of two: exact
+    return pool[rng.integers(0, distinct, size=n)]
+
+
+@pytest.mark.parametrize("bf16", [False, True])
+@pytest.mark.parametrize("seed", range(6))
+def test_target_partners_equal_the_all_pairs_pass(bf16, seed):
+    from claimmatch.contradict.who_did_it import target_partners
+
+    rng = np.random.default_rng(seed)
+    # few distinct targets and a coarse grid: many frames with equal rows and equal similarities, so ties
+    # at the k-th place (broken by argpartition of the whole row) and similarities equal to the threshold
+    coarse = _exact_targets(rng, 120, distinct=int(rng.integers(8, 40)), scale=2)
+    # a finer grid (inputs not exact in bfloat16): similarities spread near the threshold
+    fine = _exact_targets(rng, 90, distinct=80, scale=1000)
+    for targets in (coarse, fine):
+        sims = (targets @ targets.T).ravel()
+        middle = float(np.sort(sims)[int(len(sims) * 0.7)])  # a similarity that occurs, as the threshold
+        for threshold in (middle, float(np.nextafter(np.float32(middle), np.float32(2))),
+                          float(np.nextafter(np.float32(middle), np.float32(-2)))):
+            for k in (1, 5, 13, len(targets)):
+                expected = _all_pairs_partners(targets, k, threshold)
+                for cells in (1, 10 ** 9):
+                    x, y = target_partners(targets, k, threshold, max_cells=cells, bf16=bf16)
+                    got = list(zip(x.tolist(), y.tolist(), strict=True))
+                    assert len(got) == len(set(got)) and sorted(got) == expected, (threshold, k, cells)
+
+
+@pytest.mark.parametrize("bf16", [False, True])
+def test_who_did_it_with_crowded_targets_equals_the_all_pairs_pass(bf16):
+    """Frames over k partners on repeated targets, ties included: the pairs of the one-by-one reference."""
+    rng = np.random.default_rng(3)
+    agents = ["the army", "Rebel fighters", "Police", "the militia", "Government troops", "Protesters", "NATO",
+              "the navy", "Hamas", "Israel"]
+    verbs = ["shell", "attack", "block", "bomb"]
+    targets = ["the hospital", "the old hospital", "the road", "the main road", "the bridge", "the old bridge",
+               "the main hospital road"]
+    rows = []
+    for _ in range(160):
+        a, v, t = agents[rng.integers(len(agents))], verbs[rng.integers(len(verbs))], targets[rng.integers(len(targets))]
+        rows.append((f"o{rng.integers(5)}", f"{a} {v}ed {t}.", a, v, t))
+    claims = framed(rows)
+    vectors = unit(rng.normal(size=(len(rows), 8)) + 2.0)
+    clusters = rng.integers(0, 80, size=len(rows))
+    s = Settings()
+    for max_partners in (3, 9, 30):
+        kw = {"predicate_threshold": s.predicate_threshold, "target_threshold": s.target_threshold,
+              "agent_threshold": s.agent_threshold, "subject_threshold": 0.2, "other_verb_claim_threshold": 0.5,
+              "max_partners": max_partners}
+        got = frame_pairs(claims, clusters, vectors, FakeEmbedder().encode, bf16=bf16, **kw)
+        expected = _frame_pairs_one_by_one(claims, clusters, vectors, FakeEmbedder().encode, **kw)
+        assert len(expected) > 10
+        assert list(zip(got.i.tolist(), got.j.tolist(), strict=True)) == expected

@@ -11,9 +11,11 @@ similarity below a threshold), and the claims themselves are about one subject. 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -69,17 +71,138 @@ def _codes(values: list[str]) -> list[int]:
     return [seen.setdefault(v, len(seen)) for v in values]
 
 
+# The bfloat16 pre-pass's similarities are within 0.006 of the float32 ones for unit vectors (inputs
+# rounded to 8 significant bits, float32 sums, a bfloat16 result); cells this far below the threshold and
+# above are computed again in float32.
+_BF16_MARGIN = 1 / 64
+_EXACT_ROWS = 256  # rows per float32 product over the cells the bf16 pass kept
+
+
+def _row_groups(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(first, inverse, counts, members): one group per distinct vector (byte-equal rows), its first row, each
+    row's group, the group sizes and the rows of each group in group order (``members`` cut by ``counts``)."""
+    flat = np.ascontiguousarray(vectors).view(np.dtype((np.void, vectors.dtype.itemsize * vectors.shape[1]))).ravel()
+    _, first, inverse = np.unique(flat, return_index=True, return_inverse=True)
+    inverse = inverse.ravel().astype(np.int64)
+    return first, inverse, np.bincount(inverse, minlength=len(first)), np.argsort(inverse, kind="stable")
+
+
+def _expand(owner: np.ndarray, group: np.ndarray, counts: np.ndarray, starts: np.ndarray,
+            members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(owner, row) for every row of each ``group``: the pairs (o, g) spelled out over g's members."""
+    lens = counts[group]
+    total = int(lens.sum())
+    offsets = np.repeat(starts[group] - (np.cumsum(lens) - lens), lens)
+    return np.repeat(owner, lens), members[offsets + np.arange(total, dtype=np.int64)]
+
+
+@functools.cache
+def fast_bf16() -> bool:
+    """Whether this CPU multiplies bfloat16 matrices in hardware (AMX or AVX-512 BF16), where torch's bf16
+    product is about ten times faster than float32; elsewhere bf16 is emulated and slower."""
+    try:
+        import torch  # noqa: F401
+        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except (ImportError, OSError):
+        return False
+    return bool(re.search(r"\b(amx_bf16|avx512_bf16)\b", flags))
+
+
+def target_partners(targets: np.ndarray, k: int, threshold: float, *, max_cells: int = 2_000_000,
+                    bf16: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Frame pairs (x, y), x != y, where y is among the ``k`` frames (x itself included) whose targets are
+    most similar to x's and that similarity is at least ``threshold``: the first test of who-did-it.
+
+    What the all-pairs pass gave (argpartition of each frame's row of similarities), without that pass:
+    frames with byte-equal target vectors share one row, so rows are computed per distinct target; a
+    target whose frames at or above the threshold number at most k keeps them all, whatever the ties
+    (they are the top k of any selection); one with more keeps the top k, and only where ties straddle
+    the k-th place is its whole row built to break them as argpartition did. Which cells reach the
+    threshold is found with a bfloat16 product where the CPU has one (``bf16`` None: ask
+    :func:`fast_bf16`); cells within its error bound of the threshold and above are then computed in
+    float32 like the rest, so the bound decides nothing.
+    """
+    n = len(targets)
+    if n < 2:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    first, inverse, counts, members = _row_groups(targets)
+    starts = np.cumsum(counts) - counts
+    uniq = np.ascontiguousarray(targets[first])
+    m = len(uniq)
+    if bf16 is None:
+        bf16 = fast_bf16() and m >= 2
+    if bf16:
+        import torch
+
+        low = torch.from_numpy(np.asarray(uniq, np.float32)).to(torch.bfloat16)
+    xs, ys = [], []
+    block = max(2, max_cells // m)
+    for start in range(0, m, block):
+        stop = min(start + block, m)
+        if bf16:
+            approx = (low[start:stop] @ low.T).float().numpy()
+            cu, cv = np.nonzero(~(approx < threshold - _BF16_MARGIN))
+            del approx
+            sims = np.empty(len(cu), uniq.dtype)
+            # float32 values of the cells the bf16 pass kept, by chunks of rows over their kept columns
+            bounds = np.searchsorted(cu, np.arange(0, stop - start + _EXACT_ROWS, _EXACT_ROWS))
+            for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+                if a == b:
+                    continue
+                cols, where = np.unique(cv[a:b], return_inverse=True)
+                r0 = int(cu[a])
+                exact = uniq[start + r0:start + int(cu[b - 1]) + 1] @ uniq[cols].T
+                sims[a:b] = exact[cu[a:b] - r0, where.ravel()]
+            keep = ~(sims < threshold)
+            cu, cv, sims = cu[keep], cv[keep], sims[keep]
+        else:
+            exact = uniq[start:stop] @ uniq.T
+            cu, cv = np.nonzero(~(exact < threshold))
+            sims = exact[cu, cv]
+            del exact
+        reach = np.bincount(cu, weights=counts[cv], minlength=stop - start)  # frames at or above, per row
+        sparse = reach[cu] <= k
+        own_g, own_rows = [cu[sparse] + start], [cv[sparse]]  # group -> group pairs
+        own_f, own_frames = [], []  # group -> frame pairs
+        for u in np.flatnonzero(reach > k).tolist():
+            lo, hi = np.searchsorted(cu, [u, u + 1])
+            v, s = cv[lo:hi], sims[lo:hi]
+            order = np.argsort(-s, kind="stable")
+            v, s = v[order], s[order]
+            upto = np.cumsum(counts[v])
+            kth = s[np.searchsorted(upto, k)]  # the k-th largest similarity of the row, counting frames
+            if upto[np.searchsorted(-s, -kth, side="right") - 1] == k:  # no tie straddles the k-th place
+                top = v[s >= kth]
+                own_g.append(np.full(len(top), u + start))
+                own_rows.append(top)
+                continue
+            row = -(uniq[u + start] @ uniq.T)[inverse]
+            top = np.argpartition(row, k - 1)[:k]
+            top = top[~(-row[top] < threshold)]
+            own_f.append(np.full(len(top), u + start))
+            own_frames.append(top)
+        g, v = np.concatenate(own_g), np.concatenate(own_rows)
+        g_f, y_f = _expand(g, v, counts, starts, members)
+        g_f = np.concatenate([g_f, *own_f]).astype(np.int64)
+        y_f = np.concatenate([y_f, *own_frames]).astype(np.int64)
+        pair, x = _expand(np.arange(len(g_f)), g_f, counts, starts, members)
+        y = y_f[pair]
+        keep = x != y
+        xs.append(x[keep])
+        ys.append(y[keep])
+    return np.concatenate(xs), np.concatenate(ys)
+
+
 def frame_pairs(claims: pl.DataFrame, clusters: np.ndarray, claim_vectors: np.ndarray,
                 encode: Callable[[list[str]], np.ndarray], *, predicate_threshold: float, target_threshold: float,
                 agent_threshold: float, subject_threshold: float, other_verb_claim_threshold: float = 0.45,
-                within_outlet: bool = False,
-                max_partners: int = 50, max_cells: int = 2_000_000) -> FramePairs:
+                within_outlet: bool = False, max_partners: int = 50, max_cells: int = 2_000_000,
+                bf16: bool | None = None) -> FramePairs:
     """Pairs of claims giving the same act on the same target to different agents.
 
     ``encode`` returns L2-normalised vectors (the run's embedder), so similarities are dot products.
-    Each frame is compared with the ``max_partners`` frames whose targets are most similar, a block of
-    rows at a time. A block holds at most ``max_cells`` similarities (about 12 bytes each with the top-k
-    indices): a fixed number of rows would make that transient grow with the number of frames.
+    Each frame is compared with the ``max_partners`` frames whose targets are most similar
+    (:func:`target_partners`, which holds at most ``max_cells`` similarities at a time and takes ``bf16``).
     """
     rows = eligible_rows(claims)
     empty = FramePairs(np.zeros(0, np.int64), np.zeros(0, np.int64))
@@ -99,43 +222,34 @@ def frame_pairs(claims: pl.DataFrame, clusters: np.ndarray, claim_vectors: np.nd
     outlets = np.asarray(claims["outlet"].to_list(), dtype=object)
     cl = np.asarray(clusters)
     agent_code = np.asarray(_codes(agents_n), dtype=np.int64)
-    found: set[tuple[int, int]] = set()
-    k = min(max_partners + 1, len(rows))
-    block = max(1, max_cells // len(rows))
-    for start in range(0, len(rows), block):
-        neg_sim = patients[start:start + block] @ patients.T
-        np.negative(neg_sim, out=neg_sim)  # in place: argpartition picks the k most similar targets
-        top = (np.argpartition(neg_sim, k - 1, axis=1)[:, :k] if k < len(rows)
-               else np.tile(np.arange(len(rows)), (len(neg_sim), 1)))
-        # The cheap tests on every (frame, partner) at once: a close target, another agent, another cluster
-        # and outlet; the few pairs left get the embedding tests one by one, in the same order as before.
-        offs = np.repeat(np.arange(len(neg_sim)), top.shape[1])
-        ys = top.ravel().astype(np.int64)
-        xs = offs + start
-        keep = (ys != xs) & ~(-neg_sim[offs, ys] < target_threshold) & (agent_code[xs] != agent_code[ys])
-        lo, hi = np.minimum(rows[xs], rows[ys]), np.maximum(rows[xs], rows[ys])
-        keep &= cl[lo] != cl[hi]
-        if not within_outlet:
-            keep &= outlets[lo] != outlets[hi]
-        for x, y, i, j in zip(xs[keep].tolist(), ys[keep].tolist(), lo[keep].tolist(), hi[keep].tolist(),
-                              strict=True):
-            if (i, j) in found:
-                continue
-            if float(agents[x] @ agents[y]) >= agent_threshold:
-                continue
-            va = np.asarray(claim_vectors[i], dtype=np.float32)
-            vb = np.asarray(claim_vectors[j], dtype=np.float32)
-            claim_sim = float(va @ vb)
-            if claim_sim < subject_threshold:
-                continue
-            # Different verbs: their phrases must be close AND the claims must share a subject, since
-            # phrase embeddings lean on the shared target more than on the verb.
-            if preds[x] != preds[y] and (float(act_vec[x] @ act_vec[y]) < predicate_threshold
-                                         or claim_sim < other_verb_claim_threshold):
-                continue
-            found.add((i, j))
+    xs, ys = target_partners(np.asarray(patients), min(max_partners + 1, len(rows)), target_threshold,
+                             max_cells=max_cells, bf16=bf16)
+    # The cheap tests on every (frame, partner) at once: another agent, another cluster and outlet; each
+    # pair left is kept once and gets the embedding tests one by one.
+    keep = agent_code[xs] != agent_code[ys]
+    lo, hi = np.minimum(rows[xs], rows[ys]), np.maximum(rows[xs], rows[ys])
+    keep &= cl[lo] != cl[hi]
+    if not within_outlet:
+        keep &= outlets[lo] != outlets[hi]
+    codes = np.unique(lo[keep] * len(claims) + hi[keep])
+    found: list[tuple[int, int]] = []
+    for i, j in zip((codes // len(claims)).tolist(), (codes % len(claims)).tolist(), strict=True):
+        x, y = int(np.searchsorted(rows, i)), int(np.searchsorted(rows, j))
+        if float(agents[x] @ agents[y]) >= agent_threshold:
+            continue
+        va = np.asarray(claim_vectors[i], dtype=np.float32)
+        vb = np.asarray(claim_vectors[j], dtype=np.float32)
+        claim_sim = float(va @ vb)
+        if claim_sim < subject_threshold:
+            continue
+        # Different verbs: their phrases must be close AND the claims must share a subject, since
+        # phrase embeddings lean on the shared target more than on the verb.
+        if preds[x] != preds[y] and (float(act_vec[x] @ act_vec[y]) < predicate_threshold
+                                     or claim_sim < other_verb_claim_threshold):
+            continue
+        found.append((i, j))
     if not found:
         return empty
-    keys = sorted(found)
-    return FramePairs(np.asarray([a for a, _ in keys], np.int64), np.asarray([b for _, b in keys], np.int64))
+    return FramePairs(np.asarray([a for a, _ in found], np.int64), np.asarray([b for _, b in found], np.int64))
+
 
