@@ -123,11 +123,12 @@ def _model_calls(scorer) -> int | None:
 def analyze(claims: pl.DataFrame, vectors: np.ndarray, faiss_index, settings: Settings, judge: PairJudge,
             timer: Timer, header: dict, encode: Callable[[list[str]], np.ndarray] | None = None,
             known: pl.DataFrame | None = None, fresh: np.ndarray | None = None,
-            verdicts: KnownVerdicts | None = None) -> tuple[dict, dict]:
+            verdicts: KnownVerdicts | None = None, known_targets: pl.DataFrame | None = None) -> tuple[dict, dict]:
     """Cluster, then (with an NLI model) flag contradictions; returns output writers and counts.
 
     ``known`` and ``verdicts``: NLI scores and judge verdicts stored by an earlier ``contradictions`` run
-    on the same index, reused for pairs of claims that ``fresh`` marks unchanged.
+    on the same index, reused for pairs of claims that ``fresh`` marks unchanged; ``known_targets``: its
+    who-did-it target cells.
     """
     model_calls = _model_calls(getattr(judge, "model", None))
     steps: dict[str, float] = {}
@@ -158,7 +159,7 @@ def analyze(claims: pl.DataFrame, vectors: np.ndarray, faiss_index, settings: Se
         source = result.candidates if judge.min_similarity <= settings.candidate_threshold else faiss_index
         found: Contradictions = find_contradictions(result.claims, vectors, source, result.claims["cluster_id"].to_numpy(),
                                                     scorer, settings, encode=encode, known=known, fresh=fresh,
-                                                    timings=steps)
+                                                    known_targets=known_targets, timings=steps)
     timer.seconds.update({f"contradictions_{k}": v for k, v in steps.items()})
     if after_cluster is not None and model_calls is not None:
         # pairs the model itself scored (not answered by the memo or the result cache), per stage
@@ -272,10 +273,11 @@ def contradictions(index: str, out_dir: Path | str, settings: Settings | None = 
     folder = contradiction_store.store_dir(path)
     model_name = getattr(scorer, "name", type(scorer).__name__)
     setup = judge_setup(judge, settings)
+    who_setup = {"embedder": embedder.name, "target_threshold": settings.target_threshold}
     with timer.stage("load_stored"):
         ids = claims["claim_id"].to_list()
         keys = contradiction_store.claim_keys(claims) if scorer is not None else None
-        previous = (contradiction_store.load(folder, model_name, setup) if scorer is not None and not full
+        previous = (contradiction_store.load(folder, model_name, setup, who_setup) if scorer is not None and not full
                     else contradiction_store.Stored(None))
         fresh = verdicts = None
         if previous.scores is not None:
@@ -283,7 +285,7 @@ def contradictions(index: str, out_dir: Path | str, settings: Settings | None = 
             verdicts = contradiction_store.known_verdicts(previous, row_of, len(ids))
     writers, out = analyze(claims, stored.vectors, stored.faiss_index, settings, judge, timer, header,
                            cached_encoder(embedder, settings.resolved_cache_dir(), settings.batch_size),
-                           known=previous.scores, fresh=fresh, verdicts=verdicts)
+                           known=previous.scores, fresh=fresh, verdicts=verdicts, known_targets=previous.targets)
     counts = {"documents": header["documents"], "claims": len(claims), **out["counts"]}
     if previous.scores is not None:
         seen, live = previous.ids, set(ids)
@@ -298,5 +300,6 @@ def contradictions(index: str, out_dir: Path | str, settings: Settings | None = 
     if out["contradictions"] is not None:  # after the reports: a failed run leaves the store as it was
         with timer.stage("save_stored"):
             judged = contradiction_store.verdict_table(ids, out["cluster"].candidates, out["cluster"].judgement)
-            contradiction_store.save(folder, out["contradictions"].scores, ids, keys, model_name, judged, setup)
+            contradiction_store.save(folder, out["contradictions"].scores, ids, keys, model_name, judged, setup,
+                                     out["contradictions"].targets, who_setup)
     return RunResult(Path(out_dir), files, out["claims"], out["clusters"], info)

@@ -436,10 +436,10 @@ def _all_pairs_partners(targets, k, threshold):
     return sorted({(x, y) for x in range(n) for y in top[x].tolist() if y != x and not -neg[x, y] < threshold})
 
 
-def _exact_targets(rng, n, distinct, scale):
+def _exact_targets(rng, n, distinct, scale, low=None):
     """Vectors on a grid coarse enough that every dot product is exact in float32 whatever the summation
     order (so both methods see the same similarities), drawn with repeats from ``distinct`` of them."""
-    pool = rng.integers(-scale, scale + 1, size=(distinct, 16)).astype(np.float32)
+    pool = rng.integers(-scale if low is None else low, scale + 1, size=(distinct, 16)).astype(np.float32)
     pool /= np.float32(2.0 ** np.ceil(np.log2(np.linalg.norm(pool, axis=1).max())))  # a power of two: exact
     return pool[rng.integers(0, distinct, size=n)]
 
@@ -463,7 +463,7 @@ def test_target_partners_equal_the_all_pairs_pass(bf16, seed):
             for k in (1, 5, 13, len(targets)):
                 expected = _all_pairs_partners(targets, k, threshold)
                 for cells in (1, 10 ** 9):
-                    x, y = target_partners(targets, k, threshold, max_cells=cells, bf16=bf16)
+                    x, y, _ = target_partners(targets, k, threshold, max_cells=cells, bf16=bf16)
                     got = list(zip(x.tolist(), y.tolist(), strict=True))
                     assert len(got) == len(set(got)) and sorted(got) == expected, (threshold, k, cells)
 
@@ -493,3 +493,69 @@ def test_who_did_it_with_crowded_targets_equals_the_all_pairs_pass(bf16):
         expected = _frame_pairs_one_by_one(claims, clusters, vectors, FakeEmbedder().encode, **kw)
         assert len(expected) > 10
         assert list(zip(got.i.tolist(), got.j.tolist(), strict=True)) == expected
+
+
+def test_who_did_it_embedding_tests_on_arrays_equal_the_pair_by_pair_tests():
+    """Thresholds set to similarities that occur: the array version decides those pairs one by one."""
+    from claimmatch.contradict.who_did_it import _embedding_tests, _pair_passes
+
+    rng = np.random.default_rng(8)
+    n, pairs = 60, 3000
+    agents, acts, claim_vectors = (unit(rng.normal(size=(n, 384)) + shift) for shift in (0.0, 0.05, 0.05))
+    preds = [f"v{k % 3}" for k in range(n)]
+    x, y = rng.integers(0, n, pairs), rng.integers(0, n, pairs)
+    for a, b in ((3, 4), (5, 6), (7, 8)):
+        x[a], y[a] = a, b
+    thresholds = (float(agents[3] @ agents[4]), float(claim_vectors[5] @ claim_vectors[6]),
+                  float(acts[7] @ acts[8]), float(claim_vectors[7] @ claim_vectors[8]))
+    got = _embedding_tests(x, y, x, y, agents, acts, claim_vectors, preds, thresholds)
+    expected = [_pair_passes(a, b, a, b, agents, acts, claim_vectors, preds, thresholds)
+                for a, b in zip(x.tolist(), y.tolist(), strict=True)]
+    assert 0 < sum(expected) < pairs and got.tolist() == expected
+
+
+@pytest.mark.parametrize("max_partners", [2, 6, 40])
+def test_who_did_it_with_stored_target_cells_equals_a_full_pass(max_partners, monkeypatch):
+    """A later run given the earlier run's target cells computes only the rows of unseen targets and
+    finds the pairs (and cells) of a run from scratch: removed frames, new phrases, ties included."""
+    from claimmatch.contradict import who_did_it
+
+    rng = np.random.default_rng(21)
+    phrases = [f"target {k}" for k in range(40)]
+    grid = _exact_targets(rng, len(phrases), distinct=32, scale=2, low=-1)  # phrases sharing a vector too
+    table = dict(zip(phrases, grid, strict=True))
+    fake = FakeEmbedder()
+
+    def encode(texts):
+        return np.stack([table[t] if t in table else fake.encode([t])[0][:16] for t in texts]).astype(np.float32)
+
+    agents = ["the army", "Rebel fighters", "Police", "the militia", "Government troops", "Protesters", "NATO"]
+
+    def frames(count, pool):
+        out = []
+        for _ in range(count):
+            a, v, t = agents[rng.integers(len(agents))], ["shell", "bomb"][rng.integers(2)], pool[rng.integers(len(pool))]
+            out.append((f"o{rng.integers(4)}", f"{a} {v}ed {t}.", a, v, t))
+        return out
+
+    old = frames(140, phrases[:30])
+    new = [r for k, r in enumerate(old) if k % 7] + frames(50, phrases[20:])  # some frames gone, new phrases
+    s = Settings()
+    sims = np.sort((grid @ grid.T).ravel())
+    kw = {"predicate_threshold": s.predicate_threshold, "target_threshold": float(sims[int(len(sims) * 0.6)]),
+          "agent_threshold": s.agent_threshold, "subject_threshold": -1.0, "max_partners": max_partners}
+
+    def run(rows, known=None):
+        claims = framed(rows)
+        return frame_pairs(claims, np.arange(len(rows)), unit(np.ones((len(rows), 4))), encode,
+                           known_targets=known, **kw)
+
+    first = run(old)
+    computed = []
+    real = who_did_it._cells_above
+    monkeypatch.setattr(who_did_it, "_cells_above", lambda u, rows, *a: computed.append(len(rows)) or real(u, rows, *a))
+    later = run(new, first.targets)
+    full = run(new)
+    assert len(full) > 5 and later.i.tolist() == full.i.tolist() and later.j.tolist() == full.j.tolist()
+    assert later.targets.sort(pl.all()).equals(full.targets.sort(pl.all()))
+    assert computed[0] < computed[1]  # the later run computed fewer rows than the run from scratch

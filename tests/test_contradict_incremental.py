@@ -250,3 +250,21 @@ def test_other_judge_settings_never_reuse_stored_verdicts(corpus):
     third = stricter("run3").info["counts"]  # the stricter judge's own verdicts are reused
     assert third["judge_verdicts_reused"] == third["candidate_pairs"] > 0
     same_reports(tmp / "run3", tmp / "scratch")
+
+
+def test_rerun_compares_only_new_who_did_it_targets_and_equals_full(corpus, monkeypatch):
+    from claimmatch.contradict import who_did_it
+
+    tmp, settings, first, second = corpus
+    update_index([first], "inc", settings, embedder=FakeEmbedder())
+    check("inc", tmp / "run1", settings)
+    assert len(pl.read_parquet(tmp / "indexes" / "inc" / "contradictions" / "targets.parquet")) > 0
+    update_index([second], "inc", settings, mode="add", embedder=FakeEmbedder())
+    rows: list[int] = []
+    real = who_did_it._cells_above
+    monkeypatch.setattr(who_did_it, "_cells_above", lambda u, r, *a: rows.append(len(r)) or real(u, r, *a))
+    again = check("inc", tmp / "run2", settings)
+    check("inc", tmp / "full", settings, full=True)
+    same_reports(tmp / "run2", tmp / "full")
+    assert again.info["counts"]["contradiction_pairs_who_did_it"] >= 1
+    assert rows[0] < rows[1]  # the rerun computed the rows of targets it had not seen only (none here)

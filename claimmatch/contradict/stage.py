@@ -45,6 +45,8 @@ class Contradictions:
     # Every pair scored for this claims table, with its NLI probabilities (ba null where not needed):
     # what an incremental run stores and passes back as ``known``.
     scores: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=SCORE_SCHEMA))
+    # Who-did-it's target cells at or above the threshold (TARGET_SCHEMA), passed back as ``known_targets``.
+    targets: pl.DataFrame | None = None
 
     @property
     def camps(self) -> dict[int, tuple[list[int], list[int]]]:
@@ -184,6 +186,7 @@ def find_contradictions(claims: pl.DataFrame, vectors: np.ndarray, faiss_index_o
                         clusters: np.ndarray | Sequence[int], scorer: PairScorer, settings: Settings, *,
                         encode: Callable[[list[str]], np.ndarray] | None = None,
                         known: pl.DataFrame | None = None, fresh: np.ndarray | None = None,
+                        known_targets: pl.DataFrame | None = None,
                         timings: dict[str, float] | None = None) -> Contradictions:
     """Flag cross-outlet claim pairs that contradict (NLI) or disagree on who did it (frames).
 
@@ -191,7 +194,9 @@ def find_contradictions(claims: pl.DataFrame, vectors: np.ndarray, faiss_index_o
     cluster id. The NLI text is ``settings.embed_field``. Who-did-it needs the frame columns of the
     claims table and ``encode`` (the run's embedder) to compare agents, predicates and patients.
     ``known``: scores stored by an earlier run; ``fresh`` marks the rows whose claims have not changed
-    since (their pairs' stored scores are taken without hashing the texts again). ``timings`` receives
+    since (their pairs' stored scores are taken without hashing the texts again). ``known_targets``:
+    who-did-it's target cells stored by an earlier run with this embedder and target threshold (only
+    targets not among them are compared with all the others). ``timings`` receives
     the seconds of each step (candidates, nli, who_did_it, topics).
     """
     clock = StepClock(timings)
@@ -229,12 +234,14 @@ def find_contradictions(claims: pl.DataFrame, vectors: np.ndarray, faiss_index_o
 
     frames: dict[tuple[str, str], tuple[int, int]] = {}
     n_frame_candidates = 0
+    targets = None
     if encode is not None and all(c in claims.columns for c in ("agent", "predicate", "patient")):
         fp = frame_pairs(claims, cl, vectors, encode, predicate_threshold=settings.predicate_threshold,
                          target_threshold=settings.target_threshold, agent_threshold=settings.agent_threshold,
                          subject_threshold=settings.who_subject_threshold,
-                         other_verb_claim_threshold=settings.candidate_threshold, within_outlet=settings.within_outlet)
-        n_frame_candidates = len(fp)
+                         other_verb_claim_threshold=settings.candidate_threshold, within_outlet=settings.within_outlet,
+                         known_targets=known_targets)
+        n_frame_candidates, targets = len(fp), fp.targets
         fi, fj = orient(ids, fp.i, fp.j)
         # Both directions always: a who-did-it pair is reported with its NLI scores whatever they are.
         fab = scores.get(fi, fj, reverse=False)
@@ -260,7 +267,7 @@ def find_contradictions(claims: pl.DataFrame, vectors: np.ndarray, faiss_index_o
             n_cand - n_second, "nli_pairs_reused": scores.reused,
         "nli_seconds": round(scores.seconds, 3),
     }
-    return Contradictions(pairs, topics, counts, scores.table())
+    return Contradictions(pairs, topics, counts, scores.table(), targets)
 
 
 def _pair_table(claims: pl.DataFrame, flagged: dict, nli_keys: set, frames: dict, text_col: str) -> pl.DataFrame:

@@ -3,10 +3,12 @@
 ``<index>/contradictions/`` holds ``scores.parquet`` (every pair scored by the contradiction stage, with
 its NLI probabilities and a hash of its two texts), ``judged.parquet`` (every candidate pair of the
 clustering stage with the judge's verdict, as positions in ``seen.parquet``), ``seen.parquet`` (the
-claim ids of that run in id order, each with a hash of its whole row) and ``state.json`` (the NLI model
-and judge settings that gave them). A rerun after ``index add`` reuses the stored scores and verdicts of
+claim ids of that run in id order, each with a hash of its whole row), ``targets.parquet`` (who-did-it's
+target-phrase pairs at or above the target threshold, with their similarity) and ``state.json`` (the NLI
+model, judge settings, and embedder and target threshold that gave them). A rerun after ``index add`` reuses the stored scores and verdicts of
 pairs whose two claims are unchanged, so the model and the judge see only pairs that involve claims added
-(or changed) since; pairs of removed claims are dropped because they are no longer candidates. Results
+(or changed) since, and who-did-it compares only target phrases it has not seen with the others; pairs
+of removed claims are dropped because they are no longer candidates. Results
 of another model or other judge settings are ignored. Files are written to a temporary name and renamed,
 under a lock, so a crash or a concurrent run never leaves a half-written store. Nothing here reads index
 internals: the caller passes the folder.
@@ -27,6 +29,7 @@ from filelock import FileLock
 from claimmatch.cluster import Candidates, KnownVerdicts
 from claimmatch.contradict.candidates import claim_id_rank
 from claimmatch.contradict.stage import SCORE_SCHEMA
+from claimmatch.contradict.who_did_it import TARGET_SCHEMA
 from claimmatch.errors import ClaimmatchError
 from claimmatch.judge import Judgement
 
@@ -42,6 +45,7 @@ class Stored:
     scores: pl.DataFrame | None  # None: nothing usable stored (first run, or another model)
     seen: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=SEEN_SCHEMA))  # claim-id order
     judged: pl.DataFrame | None = None  # None: no verdicts of this judge and these settings
+    targets: pl.DataFrame | None = None  # None: no target cells of this embedder and target threshold
 
     @property
     def ids(self) -> set[str]:
@@ -64,9 +68,10 @@ def claim_keys(claims: pl.DataFrame) -> np.ndarray:
     return claims.select(pl.struct(pl.all()).hash(seed=_KEY_SEED).alias("k"))["k"].to_numpy().astype(np.uint64)
 
 
-def load(folder: Path, model_name: str, judge_setup: dict | None = None) -> Stored:
+def load(folder: Path, model_name: str, judge_setup: dict | None = None, who_setup: dict | None = None) -> Stored:
     """The stored results, or nothing when there are none or they came from another model; the judge's
-    verdicts only when ``judge_setup`` (judge, thresholds, text field) is the one they were made with."""
+    verdicts only when ``judge_setup`` (judge, thresholds, text field) is the one they were made with, and
+    who-did-it's target cells only under the same ``who_setup`` (embedder, target threshold)."""
     state_path = folder / "state.json"
     if not state_path.exists():
         return Stored(None)
@@ -78,15 +83,18 @@ def load(folder: Path, model_name: str, judge_setup: dict | None = None) -> Stor
         seen = pl.read_parquet(folder / "seen.parquet")
         judged = (pl.read_parquet(folder / "judged.parquet")
                   if judge_setup is not None and state.get("judge") == judge_setup else None)
+        targets = (pl.read_parquet(folder / "targets.parquet")
+                   if who_setup is not None and state.get("who_did_it") == who_setup
+                   and (folder / "targets.parquet").exists() else None)
     except (OSError, ValueError, pl.exceptions.PolarsError) as exc:
         raise ClaimmatchError(f"{folder}: stored contradiction results unreadable ({exc}); delete the folder "
                               "to score every pair again") from None
     for name, table, schema in (("scores", scores, SCORE_SCHEMA), ("seen", seen, SEEN_SCHEMA),
-                                ("judged", judged, JUDGED_SCHEMA)):
+                                ("judged", judged, JUDGED_SCHEMA), ("targets", targets, TARGET_SCHEMA)):
         if table is not None and dict(table.schema) != schema:
             raise ClaimmatchError(f"{folder / (name + '.parquet')}: unexpected columns; delete {folder} to score "
                                   "every pair again")
-    return Stored(scores, seen, judged)
+    return Stored(scores, seen, judged, targets)
 
 
 def unchanged(stored: Stored, claim_ids: list[str], keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -138,7 +146,8 @@ def _write(path: Path, write) -> None:
 
 
 def save(folder: Path, scores: pl.DataFrame, claim_ids: list[str], keys: np.ndarray, model_name: str,
-         judged: pl.DataFrame | None = None, judge_setup: dict | None = None) -> None:
+         judged: pl.DataFrame | None = None, judge_setup: dict | None = None,
+         targets: pl.DataFrame | None = None, who_setup: dict | None = None) -> None:
     """Replace the stored results with this run's (tables first; state last marks them complete)."""
     folder.mkdir(parents=True, exist_ok=True)
     with FileLock(str(folder / ".lock")):
@@ -152,6 +161,11 @@ def save(folder: Path, scores: pl.DataFrame, claim_ids: list[str], keys: np.ndar
             _write(folder / "judged.parquet", lambda p: judged.write_parquet(p, statistics=False))
         else:
             (folder / "judged.parquet").unlink(missing_ok=True)
+        if targets is not None:
+            _write(folder / "targets.parquet", lambda p: targets.write_parquet(p, statistics=False))
+        else:
+            (folder / "targets.parquet").unlink(missing_ok=True)
         state = {"version": STATE_VERSION, "model": model_name, "polars": pl.__version__, "judge": judge_setup,
-                 "pairs": len(scores), "claims": len(claim_ids)}
+                 "who_did_it": who_setup if targets is not None else None, "pairs": len(scores),
+                 "claims": len(claim_ids)}
         _write(folder / "state.json", lambda p: p.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8"))

@@ -44,13 +44,28 @@ def _is_party(phrase: str | None) -> bool:
 
 @dataclass
 class FramePairs:
-    """Row pairs (i, j) whose frames conflict, with the phrases that make them conflict."""
+    """Row pairs (i, j) whose frames conflict; ``targets``: the target cells at or above the threshold by
+    phrase (TARGET_SCHEMA), which a later run passes back as ``known_targets``."""
 
     i: np.ndarray
     j: np.ndarray
+    targets: pl.DataFrame | None = None
 
     def __len__(self) -> int:
         return len(self.i)
+
+
+@dataclass
+class KnownCells:
+    """Cells at or above the target threshold between distinct target vectors (``a <= b``, float32
+    similarities), over groups whose first frame is ``first``; ``seen``: per group, whether its cells
+    with every other seen group are here (an incremental run computes only the rows of the others)."""
+
+    first: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    sim: np.ndarray
+    seen: np.ndarray
 
 
 def eligible_rows(claims: pl.DataFrame) -> np.ndarray:
@@ -75,9 +90,10 @@ def _codes(values: list[str]) -> list[int]:
 # rounded to 8 significant bits, float32 sums, a bfloat16 result); cells this far below the threshold and
 # above are computed again in float32.
 _BF16_MARGIN = 1 / 64
+TARGET_SCHEMA = {"target_a": pl.String, "target_b": pl.String, "similarity": pl.Float32}
 _EXACT_ROWS = 64  # rows per float32 product over the cells the bf16 pass kept
 _BF16_MIN_TARGETS = 4096
-_TEST_PAIRS = 65_536  # pairs given the embedding tests at once (two float32 vectors each, per test)
+_TEST_PAIRS = 8_192  # pairs given the embedding tests at once (6 float32 vectors each: 9 KiB at 384-d)
 
 
 def _row_groups(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -96,6 +112,19 @@ def _expand(owner: np.ndarray, group: np.ndarray, counts: np.ndarray, starts: np
     total = int(lens.sum())
     offsets = np.repeat(starts[group] - (np.cumsum(lens) - lens), lens)
     return np.repeat(owner, lens), members[offsets + np.arange(total, dtype=np.int64)]
+
+
+def _gemm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b.T`` through BLAS's blocked gemm whatever the shapes. BLAS sums a cell's products in another
+    order for one row (gemv) or a small product (OpenBLAS's small-matrix kernel, up to 100³ multiply-adds)
+    than in its blocked kernel, whose cells do not depend on the other rows and columns; the all-pairs
+    pass used the blocked kernel, so padding to at least 16 × 512 keeps every similarity bit for bit."""
+    m, n = len(a), len(b)
+    if m < 16:
+        a = np.concatenate([a, np.zeros((16 - m, a.shape[1]), a.dtype)])
+    if n < 512:
+        b = np.concatenate([b, np.zeros((512 - n, b.shape[1]), b.dtype)])
+    return (a @ b.T)[:m, :n]
 
 
 def _true_cells(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -122,10 +151,58 @@ def fast_bf16() -> bool:
     return bool(re.search(r"\b(amx_bf16|avx512_bf16)\b", flags))
 
 
+def _cells_above(uniq: np.ndarray, rows: np.ndarray, threshold: float, max_cells: int,
+                 bf16: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(u, v, similarity) of the cells at or above ``threshold`` of ``rows`` (ascending) against every
+    target, sorted by (u, v), similarities in float32 (a bf16 product only finds where to look)."""
+    m = len(uniq)
+    if bf16:
+        import torch
+
+        low = torch.from_numpy(np.asarray(uniq, np.float32)).to(torch.bfloat16)
+        floor = float(torch.tensor(threshold - _BF16_MARGIN).to(torch.bfloat16))
+        if floor > threshold - _BF16_MARGIN:  # rounded up: one bf16 step (at most 2^-7 below 1) lower
+            floor -= 2.0 ** -7
+    out_u, out_v, out_s = [], [], []
+    block = max(2, (4 if bf16 else 1) * max_cells // m)  # a bf16 cell and its flag: 3 bytes, a float32 one 5
+    for start in range(0, len(rows), block):
+        sub = rows[start:start + block]
+        if bf16:
+            near = torch.ge(low[torch.from_numpy(sub)] @ low.T, floor).numpy()  # compared in bf16: floor is one
+            cu, cv = _true_cells(near)
+            del near
+            sims = np.empty(len(cu), uniq.dtype)
+            # float32 values of the cells the bf16 pass kept, by chunks of rows over their kept columns
+            bounds = np.searchsorted(cu, np.arange(0, len(sub) + _EXACT_ROWS, _EXACT_ROWS))
+            for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+                if a == b:
+                    continue
+                cols, where = np.unique(cv[a:b], return_inverse=True)
+                r0 = int(cu[a])
+                exact = _gemm(uniq[sub[r0:int(cu[b - 1]) + 1]], uniq[cols])
+                sims[a:b] = exact[cu[a:b] - r0, where.ravel()]
+            keep = ~(sims < threshold)
+            cu, cv, sims = cu[keep], cv[keep], sims[keep]
+        else:
+            exact = _gemm(uniq[sub], uniq)
+            cu, cv = _true_cells(~(exact < threshold))
+            sims = exact[cu, cv]
+            del exact
+        out_u.append(sub[cu])
+        out_v.append(cv)
+        out_s.append(sims)
+    if not out_u:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, uniq.dtype)
+    return np.concatenate(out_u), np.concatenate(out_v), np.concatenate(out_s)
+
+
 def target_partners(targets: np.ndarray, k: int, threshold: float, *, max_cells: int = 2_000_000,
-                    bf16: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
+                    bf16: bool | None = None,
+                    known: Callable[[np.ndarray, np.ndarray], KnownCells] | None = None,
+                    ) -> tuple[np.ndarray, np.ndarray, KnownCells]:
     """Frame pairs (x, y), x != y, where y is among the ``k`` frames (x itself included) whose targets are
     most similar to x's and that similarity is at least ``threshold``: the first test of who-did-it.
+    Also returns every cell at or above the threshold between distinct targets, for a later run.
 
     What the all-pairs pass gave (argpartition of each frame's row of similarities), without that pass:
     frames with byte-equal target vectors share one row, so rows are computed per distinct target; a
@@ -134,97 +211,81 @@ def target_partners(targets: np.ndarray, k: int, threshold: float, *, max_cells:
     the k-th place is its whole row built to break them as argpartition did. Which cells reach the
     threshold is found with a bfloat16 product where the CPU has one (``bf16`` None: ask
     :func:`fast_bf16`); cells within its error bound of the threshold and above are then computed in
-    float32 like the rest, so the bound decides nothing.
+    float32 like the rest, so the bound decides nothing. ``known(first, inverse)``, given each distinct
+    target's first frame and each frame's target: the cells among the targets it marks as seen before,
+    taken as they are (only the rows of the others are computed).
     """
     n = len(targets)
-    if n < 2:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
     first, inverse, counts, members = _row_groups(targets)
     starts = np.cumsum(counts) - counts
     uniq = np.ascontiguousarray(targets[first])
     m = len(uniq)
+    empty = np.zeros(0, np.int64)
+    if n < 2:
+        return empty, empty, KnownCells(first, empty, empty, np.zeros(0, np.float32), np.ones(m, bool))
     if bf16 is None:  # below a few thousand targets the float32 product is quicker than setting bf16 up
         bf16 = fast_bf16() and m >= _BF16_MIN_TARGETS
-    if bf16:
-        import torch
-
-        low = torch.from_numpy(np.asarray(uniq, np.float32)).to(torch.bfloat16)
-        floor = float(torch.tensor(threshold - _BF16_MARGIN).to(torch.bfloat16))
-        if floor > threshold - _BF16_MARGIN:  # rounded up: one bf16 step (at most 2^-7 below 1) lower
-            floor -= 2.0 ** -7
-    xs, ys = [], []
-    block = max(2, (4 if bf16 else 1) * max_cells // m)  # a bf16 cell and its flag: 3 bytes, a float32 one 5
-    for start in range(0, m, block):
-        stop = min(start + block, m)
-        if bf16:
-            near = torch.ge(low[start:stop] @ low.T, floor).numpy()  # compared in bf16: floor is one
-            cu, cv = _true_cells(near)
-            del near
-            sims = np.empty(len(cu), uniq.dtype)
-            # float32 values of the cells the bf16 pass kept, by chunks of rows over their kept columns
-            bounds = np.searchsorted(cu, np.arange(0, stop - start + _EXACT_ROWS, _EXACT_ROWS))
-            for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
-                if a == b:
-                    continue
-                cols, where = np.unique(cv[a:b], return_inverse=True)
-                r0 = int(cu[a])
-                exact = uniq[start + r0:start + int(cu[b - 1]) + 1] @ uniq[cols].T
-                sims[a:b] = exact[cu[a:b] - r0, where.ravel()]
-            keep = ~(sims < threshold)
-            cu, cv, sims = cu[keep], cv[keep], sims[keep]
-        else:
-            exact = uniq[start:stop] @ uniq.T
-            cu, cv = _true_cells(~(exact < threshold))
-            sims = exact[cu, cv]
-            del exact
-        reach = np.bincount(cu, weights=counts[cv], minlength=stop - start)  # frames at or above, per row
-        sparse = reach[cu] <= k
-        own_g, own_rows = [cu[sparse] + start], [cv[sparse]]  # group -> group pairs
-        own_f, own_frames = [], []  # group -> frame pairs
-        for u in np.flatnonzero(reach > k).tolist():
-            lo, hi = np.searchsorted(cu, [u, u + 1])
-            v, s = cv[lo:hi], sims[lo:hi]
-            order = np.argsort(-s, kind="stable")
-            v, s = v[order], s[order]
-            upto = np.cumsum(counts[v])
-            kth = s[np.searchsorted(upto, k)]  # the k-th largest similarity of the row, counting frames
-            if upto[np.searchsorted(-s, -kth, side="right") - 1] == k:  # no tie straddles the k-th place
-                top = v[s >= kth]
-                own_g.append(np.full(len(top), u + start))
-                own_rows.append(top)
-                continue
-            row = -(uniq[u + start] @ uniq.T)[inverse]
-            top = np.argpartition(row, k - 1)[:k]
-            top = top[~(-row[top] < threshold)]
-            own_f.append(np.full(len(top), u + start))
-            own_frames.append(top)
-        g, v = np.concatenate(own_g), np.concatenate(own_rows)
-        g_f, y_f = _expand(g, v, counts, starts, members)
-        g_f = np.concatenate([g_f, *own_f]).astype(np.int64)
-        y_f = np.concatenate([y_f, *own_frames]).astype(np.int64)
-        pair, x = _expand(np.arange(len(g_f)), g_f, counts, starts, members)
-        y = y_f[pair]
-        keep = x != y
-        xs.append(x[keep])
-        ys.append(y[keep])
-    return np.concatenate(xs), np.concatenate(ys)
+    if known is not None:
+        known = known(first, inverse)
+    seen = np.zeros(m, bool) if known is None else known.seen
+    cu, cv, sims = _cells_above(uniq, np.flatnonzero(~seen), threshold, max_cells, bf16)
+    if known is not None and seen.any():
+        back = seen[cv]  # a seen row's cells with the unseen targets, from their rows
+        pair = known.a != known.b
+        cu, cv = (np.concatenate([cu, cv[back], known.a, known.b[pair]]),
+                  np.concatenate([cv, cu[back], known.b, known.a[pair]]))
+        sims = np.concatenate([sims, sims[back], known.sim, known.sim[pair]]).astype(uniq.dtype)
+        order = np.lexsort((cv, cu))
+        cu, cv, sims = cu[order], cv[order], sims[order]
+    half = cu <= cv
+    cells = KnownCells(first, cu[half], cv[half], sims[half].astype(np.float32), np.ones(m, bool))
+    reach = np.bincount(cu, weights=counts[cv], minlength=m)  # frames at or above, per row
+    sparse = reach[cu] <= k
+    own_g, own_rows = [cu[sparse]], [cv[sparse]]  # group -> group pairs
+    own_f, own_frames = [], []  # group -> frame pairs
+    bounds = np.searchsorted(cu, np.arange(m + 1))
+    for u in np.flatnonzero(reach > k).tolist():
+        v, s = cv[bounds[u]:bounds[u + 1]], sims[bounds[u]:bounds[u + 1]]
+        order = np.argsort(-s, kind="stable")
+        v, s = v[order], s[order]
+        upto = np.cumsum(counts[v])
+        kth = s[np.searchsorted(upto, k)]  # the k-th largest similarity of the row, counting frames
+        if upto[np.searchsorted(-s, -kth, side="right") - 1] == k:  # no tie straddles the k-th place
+            top = v[s >= kth]
+            own_g.append(np.full(len(top), u))
+            own_rows.append(top)
+            continue
+        row = -_gemm(uniq[u:u + 1], uniq)[0][inverse]
+        top = np.argpartition(row, k - 1)[:k]
+        top = top[~(-row[top] < threshold)]
+        own_f.append(np.full(len(top), u))
+        own_frames.append(top)
+    g, v = np.concatenate(own_g), np.concatenate(own_rows)
+    g_f, y_f = _expand(g, v, counts, starts, members)
+    g_f = np.concatenate([g_f, *own_f]).astype(np.int64)
+    y_f = np.concatenate([y_f, *own_frames]).astype(np.int64)
+    pair, x = _expand(np.arange(len(g_f)), g_f, counts, starts, members)
+    y = y_f[pair]
+    keep = x != y
+    return x[keep], y[keep], cells
 
 
 def frame_pairs(claims: pl.DataFrame, clusters: np.ndarray, claim_vectors: np.ndarray,
                 encode: Callable[[list[str]], np.ndarray], *, predicate_threshold: float, target_threshold: float,
                 agent_threshold: float, subject_threshold: float, other_verb_claim_threshold: float = 0.45,
                 within_outlet: bool = False, max_partners: int = 50, max_cells: int = 2_000_000,
-                bf16: bool | None = None) -> FramePairs:
+                bf16: bool | None = None, known_targets: pl.DataFrame | None = None) -> FramePairs:
     """Pairs of claims giving the same act on the same target to different agents.
 
     ``encode`` returns L2-normalised vectors (the run's embedder), so similarities are dot products.
     Each frame is compared with the ``max_partners`` frames whose targets are most similar
     (:func:`target_partners`, which holds at most ``max_cells`` similarities at a time and takes ``bf16``).
+    ``known_targets``: the ``targets`` of an earlier run with the same embedder and target threshold;
+    only the targets it lacks are compared with all the others.
     """
     rows = eligible_rows(claims)
-    empty = FramePairs(np.zeros(0, np.int64), np.zeros(0, np.int64))
     if len(rows) < 2:
-        return empty
+        return FramePairs(np.zeros(0, np.int64), np.zeros(0, np.int64), pl.DataFrame(schema=TARGET_SCHEMA))
     pick = rows.tolist()
     agent_col, pred_col, patient_col = (claims[c].to_list() for c in ("agent", "predicate", "patient"))
     agents_n = [normalize(agent_col[r]) for r in pick]
@@ -239,8 +300,16 @@ def frame_pairs(claims: pl.DataFrame, clusters: np.ndarray, claim_vectors: np.nd
     outlets = np.asarray(claims["outlet"].to_list(), dtype=object)
     cl = np.asarray(clusters)
     agent_code = np.asarray(_codes(agents_n), dtype=np.int64)
-    xs, ys = target_partners(np.asarray(patients), min(max_partners + 1, len(rows)), target_threshold,
-                             max_cells=max_cells, bf16=bf16)
+    known = None
+    if known_targets is not None and len(known_targets):
+        def known(first: np.ndarray, inverse: np.ndarray) -> KnownCells:
+            return _known_cells(known_targets, patients_n, first, inverse)
+    xs, ys, cells = target_partners(np.asarray(patients), min(max_partners + 1, len(rows)), target_threshold,
+                                    max_cells=max_cells, bf16=bf16, known=known)
+    texts = [patients_n[f] for f in cells.first.tolist()]
+    targets = pl.DataFrame({"target_a": [texts[a] for a in cells.a.tolist()],
+                            "target_b": [texts[b] for b in cells.b.tolist()], "similarity": cells.sim},
+                           schema=TARGET_SCHEMA)
     # The cheap tests on every (frame, partner) at once: another agent, another cluster and outlet; each
     # pair left is kept once and gets the embedding tests, on arrays.
     keep = agent_code[xs] != agent_code[ys]
@@ -258,7 +327,25 @@ def frame_pairs(claims: pl.DataFrame, clusters: np.ndarray, claim_vectors: np.nd
         ok = _embedding_tests(np.searchsorted(rows, i), np.searchsorted(rows, j), i, j, *tests)
         found.append(codes[start:start + _TEST_PAIRS][ok])
     kept = np.concatenate(found) if found else np.zeros(0, np.int64)
-    return FramePairs(kept // len(claims), kept % len(claims))
+    return FramePairs(kept // len(claims), kept % len(claims), targets)
+
+
+def _known_cells(table: pl.DataFrame, texts: list[str], first: np.ndarray, inverse: np.ndarray) -> KnownCells:
+    """A stored target table over this run's distinct targets: a target is seen when one of its phrases
+    was (every stored target has at least its cell with itself); cells of phrases gone are dropped."""
+    group_of: dict[str, int] = {}
+    for text, g in zip(texts, inverse.tolist(), strict=True):
+        group_of.setdefault(text, g)
+    a = np.fromiter((group_of.get(t, -1) for t in table["target_a"].to_list()), np.int64, count=len(table))
+    b = np.fromiter((group_of.get(t, -1) for t in table["target_b"].to_list()), np.int64, count=len(table))
+    ok = (a >= 0) & (b >= 0)
+    seen = np.zeros(len(first), bool)
+    seen[a[ok]] = True
+    seen[b[ok]] = True
+    lo, hi = np.minimum(a[ok], b[ok]), np.maximum(a[ok], b[ok])
+    codes, where = np.unique(lo * len(first) + hi, return_index=True)
+    sim = table["similarity"].to_numpy()[ok][where]
+    return KnownCells(first, codes // len(first), codes % len(first), sim.astype(np.float32), seen)
 
 
 def _pair_passes(x: int, y: int, i: int, j: int, agents, act_vec, claim_vectors, preds, thresholds) -> bool:
