@@ -4,7 +4,9 @@ Who-did-it (:func:`claimmatch.contradict.who_did_it.frame_pairs`) compares each 
 with the others' and keeps its ``max_partners`` most similar at or above ``target_threshold``. This times
 ``frame_pairs`` alone (phrase vectors looked up, no model) on synthetic frames at each ``--frames`` size,
 for this tree and, with ``--baseline DIR`` (an exported older commit), for that tree, each size and
-code in its own process, and checks that both give the same pairs (a hash of them).
+code in its own process, and checks that both give the same pairs (a hash of them). For this tree it
+then times the incremental pass: ``--add`` × n more frames, given the first pass's stored target cells
+(``known_targets``), as ``contradictions --index`` does after ``index add``.
 
 Synthetic frames, deterministic per size: 384-d unit vectors like the embedder's; a frame's target is a
 phrase used before (20 %) or a new one (80 %; real claims tables give 81-93 % distinct targets at 4k-6k
@@ -44,6 +46,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--baseline-max-frames", type=int, default=50_000,
                    help="larger sizes are not run with the baseline (its pass is quadratic)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--add", type=float, default=0.01,
+                   help="frames added for the incremental pass (this tree only), as a fraction of --frames")
     p.add_argument("--out", type=Path, default=ROOT / "docs" / "who_did_it_scale.json")
     p.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
     p.add_argument("--code", type=Path, default=None, help=argparse.SUPPRESS)
@@ -97,8 +101,9 @@ def synthetic_frames(n: int, seed: int):
     return claims, claim_vectors, encode
 
 
-def child(n: int, seed: int, code: Path | None) -> dict:
-    """Time frame_pairs of the code in ``code`` (default: this tree) on the synthetic frames of size n."""
+def child(n: int, seed: int, code: Path | None, add: float) -> dict:
+    """Time frame_pairs of the code in ``code`` (default: this tree) on the synthetic frames of size n;
+    for this tree, also the incremental pass after ``add`` × n more frames, given the first run's cells."""
     if code is not None:
         sys.path.insert(0, str(code))
     import torch
@@ -107,21 +112,32 @@ def child(n: int, seed: int, code: Path | None) -> dict:
     from claimmatch.contradict.who_did_it import frame_pairs
 
     torch.set_num_threads(1)
-    claims, vectors, encode = synthetic_frames(n, seed)
+    extra = int(n * add)  # generated for both codes, so that the first n frames are the same
+    claims, vectors, encode = synthetic_frames(n + extra, seed)
     s = Settings()
+    kw = {"predicate_threshold": s.predicate_threshold, "target_threshold": s.target_threshold,
+          "agent_threshold": s.agent_threshold, "subject_threshold": s.who_subject_threshold,
+          "other_verb_claim_threshold": s.candidate_threshold}
     start, cpu = time.perf_counter(), time.process_time()
-    fp = frame_pairs(claims, np.arange(n), vectors, encode, predicate_threshold=s.predicate_threshold,
-                     target_threshold=s.target_threshold, agent_threshold=s.agent_threshold,
-                     subject_threshold=s.who_subject_threshold, other_verb_claim_threshold=s.candidate_threshold)
+    fp = frame_pairs(claims[:n], np.arange(n), vectors[:n], encode, **kw)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     digest = hashlib.sha256(np.asarray(fp.i, np.int64).tobytes() + np.asarray(fp.j, np.int64).tobytes()).hexdigest()
-    distinct = len(set(claims["patient"].to_list()))
-    return {"frames": n, "distinct_targets": distinct, "seconds": round(seconds, 3), "cpu_seconds": round(cpu, 3), "pairs": len(fp),
-            "pairs_sha256": digest[:16], "peak_rss_mib": results.peak_rss_mib()}
+    out = {"frames": n, "distinct_targets": claims[:n]["patient"].n_unique(), "seconds": round(seconds, 3),
+           "cpu_seconds": round(cpu, 3), "pairs": len(fp), "pairs_sha256": digest[:16],
+           "peak_rss_mib": results.peak_rss_mib()}
+    if extra and code is None:
+        cells = fp.targets
+        start, cpu = time.perf_counter(), time.process_time()
+        inc = frame_pairs(claims, np.arange(n + extra), vectors, encode, known_targets=cells, **kw)
+        out["incremental"] = {"frames": n + extra, "new_frames": extra, "stored_cells": len(cells),
+                              "seconds": round(time.perf_counter() - start, 3),
+                              "cpu_seconds": round(time.process_time() - cpu, 3), "pairs": len(inc)}
+    return out
 
 
-def run_child(n: int, seed: int, code: Path | None) -> dict:
-    cmd = [sys.executable, "-m", "benchmarks.who_did_it_scale", "--child", str(n), "--seed", str(seed)]
+def run_child(n: int, seed: int, code: Path | None, add: float) -> dict:
+    cmd = [sys.executable, "-m", "benchmarks.who_did_it_scale", "--child", str(n), "--seed", str(seed),
+           "--add", str(add)]
     if code is not None:
         cmd += ["--code", str(code)]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
@@ -132,7 +148,7 @@ def run_child(n: int, seed: int, code: Path | None) -> dict:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     if args.child is not None:
-        print(json.dumps(child(args.child, args.seed, args.code)))
+        print(json.dumps(child(args.child, args.seed, args.code, args.add)))
         return
     from claimmatch.contradict.who_did_it import fast_bf16
 
@@ -141,9 +157,9 @@ def main(argv: list[str] | None = None) -> None:
         row = {"frames": n}
         if args.baseline is not None and n <= args.baseline_max_frames:
             log(f"baseline, {n} frames")
-            row["baseline"] = run_child(n, args.seed, args.baseline)
+            row["baseline"] = run_child(n, args.seed, args.baseline, args.add)
         log(f"this, {n} frames")
-        row["this"] = run_child(n, args.seed, None)
+        row["this"] = run_child(n, args.seed, None, args.add)
         if "baseline" in row:
             row["same_pairs"] = row["baseline"]["pairs_sha256"] == row["this"]["pairs_sha256"]
             row["speedup_cpu"] = round(row["baseline"]["cpu_seconds"] / max(row["this"]["cpu_seconds"], 1e-9), 1)
