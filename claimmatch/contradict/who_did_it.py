@@ -7,6 +7,12 @@ different outlets conflict when their predicates are the same lemma or their ver
 patient) are close by embedding, their
 patients are the same thing (embedding similarity), their agents are different parties (embedding
 similarity below a threshold), and the claims themselves are about one subject. Whatever the verb.
+
+Each frame keeps the frames whose targets are most similar to its own (:func:`target_partners`). That
+pass was all frames against all frames; it now runs once per distinct target vector, finds the cells at
+or above the threshold with a bfloat16 product where the CPU has one, computes those in float32 as
+before, and breaks ties as before, so the pairs are the same; its cells are stored with an index, so
+``contradictions --index`` after ``index add`` compares only target phrases it has not seen.
 """
 
 from __future__ import annotations
@@ -160,9 +166,11 @@ def _cells_above(uniq: np.ndarray, rows: np.ndarray, threshold: float, max_cells
         import torch
 
         low = torch.from_numpy(np.asarray(uniq, np.float32)).to(torch.bfloat16)
-        floor = float(torch.tensor(threshold - _BF16_MARGIN).to(torch.bfloat16))
-        if floor > threshold - _BF16_MARGIN:  # rounded up: one bf16 step (at most 2^-7 below 1) lower
-            floor -= 2.0 ** -7
+        # the bound grows with the norms (unit vectors from the embedder; longer ones in tests)
+        margin = _BF16_MARGIN * max(1.0, float(np.einsum("ij,ij->i", uniq, uniq, dtype=np.float64).max()))
+        floor = float(torch.tensor(threshold - margin).to(torch.bfloat16))
+        if floor > threshold - margin:  # rounded up: one bf16 step lower (at most 2^-7 below 1)
+            floor -= 2.0 ** -7 * max(1.0, abs(floor))
     out_u, out_v, out_s = [], [], []
     block = max(2, (4 if bf16 else 1) * max_cells // m)  # a bf16 cell and its flag: 3 bytes, a float32 one 5
     for start in range(0, len(rows), block):
@@ -243,6 +251,7 @@ def target_partners(targets: np.ndarray, k: int, threshold: float, *, max_cells:
     sparse = reach[cu] <= k
     own_g, own_rows = [cu[sparse]], [cv[sparse]]  # group -> group pairs
     own_f, own_frames = [], []  # group -> frame pairs
+    tied: list[int] = []
     bounds = np.searchsorted(cu, np.arange(m + 1))
     for u in np.flatnonzero(reach > k).tolist():
         v, s = cv[bounds[u]:bounds[u + 1]], sims[bounds[u]:bounds[u + 1]]
@@ -255,11 +264,16 @@ def target_partners(targets: np.ndarray, k: int, threshold: float, *, max_cells:
             own_g.append(np.full(len(top), u))
             own_rows.append(top)
             continue
-        row = -_gemm(uniq[u:u + 1], uniq)[0][inverse]
-        top = np.argpartition(row, k - 1)[:k]
-        top = top[~(-row[top] < threshold)]
-        own_f.append(np.full(len(top), u))
-        own_frames.append(top)
+        tied.append(u)
+    step = max(16, max_cells // m)
+    for start in range(0, len(tied), step):  # rows whose ties straddle the k-th place, whole
+        block = _gemm(uniq[tied[start:start + step]], uniq)
+        for u, full in zip(tied[start:start + step], block, strict=True):
+            row = -full[inverse]
+            top = np.argpartition(row, k - 1)[:k]
+            top = top[~(-row[top] < threshold)]
+            own_f.append(np.full(len(top), u))
+            own_frames.append(top)
     g, v = np.concatenate(own_g), np.concatenate(own_rows)
     g_f, y_f = _expand(g, v, counts, starts, members)
     g_f = np.concatenate([g_f, *own_f]).astype(np.int64)
@@ -306,10 +320,9 @@ def frame_pairs(claims: pl.DataFrame, clusters: np.ndarray, claim_vectors: np.nd
             return _known_cells(known_targets, patients_n, first, inverse)
     xs, ys, cells = target_partners(np.asarray(patients), min(max_partners + 1, len(rows)), target_threshold,
                                     max_cells=max_cells, bf16=bf16, known=known)
-    texts = [patients_n[f] for f in cells.first.tolist()]
-    targets = pl.DataFrame({"target_a": [texts[a] for a in cells.a.tolist()],
-                            "target_b": [texts[b] for b in cells.b.tolist()], "similarity": cells.sim},
-                           schema=TARGET_SCHEMA)
+    texts = pl.Series([patients_n[f] for f in cells.first.tolist()], dtype=pl.String)
+    targets = pl.DataFrame({"target_a": texts.gather(cells.a), "target_b": texts.gather(cells.b),
+                            "similarity": cells.sim}, schema=TARGET_SCHEMA)
     # The cheap tests on every (frame, partner) at once: another agent, another cluster and outlet; each
     # pair left is kept once and gets the embedding tests, on arrays.
     keep = agent_code[xs] != agent_code[ys]
@@ -320,7 +333,8 @@ def frame_pairs(claims: pl.DataFrame, clusters: np.ndarray, claim_vectors: np.nd
     codes = np.unique(lo[keep] * len(claims) + hi[keep])
     del xs, ys, lo, hi, keep
     tests = (agents, act_vec, claim_vectors, preds, (agent_threshold, subject_threshold, predicate_threshold,
-                                                      other_verb_claim_threshold))
+                                                      other_verb_claim_threshold),
+             (_max_norm(agents), _max_norm(np.asarray(claim_vectors)[rows]), _max_norm(act_vec)))
     found: list[np.ndarray] = []
     for start in range(0, len(codes), _TEST_PAIRS):
         i, j = codes[start:start + _TEST_PAIRS] // len(claims), codes[start:start + _TEST_PAIRS] % len(claims)
@@ -333,18 +347,16 @@ def frame_pairs(claims: pl.DataFrame, clusters: np.ndarray, claim_vectors: np.nd
 def _known_cells(table: pl.DataFrame, texts: list[str], first: np.ndarray, inverse: np.ndarray) -> KnownCells:
     """A stored target table over this run's distinct targets: a target is seen when one of its phrases
     was (every stored target has at least its cell with itself); cells of phrases gone are dropped."""
-    group_of: dict[str, int] = {}
-    for text, g in zip(texts, inverse.tolist(), strict=True):
-        group_of.setdefault(text, g)
-    a = np.fromiter((group_of.get(t, -1) for t in table["target_a"].to_list()), np.int64, count=len(table))
-    b = np.fromiter((group_of.get(t, -1) for t in table["target_b"].to_list()), np.int64, count=len(table))
-    ok = (a >= 0) & (b >= 0)
+    groups = pl.DataFrame({"text": pl.Series(texts, dtype=pl.String), "g": inverse}).unique("text", keep="first")
+    cells = (table.join(groups.rename({"text": "target_a", "g": "a"}), on="target_a", how="inner")
+             .join(groups.rename({"text": "target_b", "g": "b"}), on="target_b", how="inner"))
+    a, b = cells["a"].to_numpy().astype(np.int64), cells["b"].to_numpy().astype(np.int64)
     seen = np.zeros(len(first), bool)
-    seen[a[ok]] = True
-    seen[b[ok]] = True
-    lo, hi = np.minimum(a[ok], b[ok]), np.maximum(a[ok], b[ok])
+    seen[a] = True
+    seen[b] = True
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
     codes, where = np.unique(lo * len(first) + hi, return_index=True)
-    sim = table["similarity"].to_numpy()[ok][where]
+    sim = cells["similarity"].to_numpy()[where]
     return KnownCells(first, codes // len(first), codes % len(first), sim.astype(np.float32), seen)
 
 
@@ -364,22 +376,31 @@ def _pair_passes(x: int, y: int, i: int, j: int, agents, act_vec, claim_vectors,
                                           or claim_sim < other_verb_claim_threshold))
 
 
-def _dots(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _dots(a: np.ndarray, b: np.ndarray, norm: float) -> tuple[np.ndarray, float]:
     """Row-wise dot products in float32 and how far each may be from the one-pair ``a[k] @ b[k]``: both
-    sums are within d·2⁻²⁴·|a||b| of the exact value, whatever their order."""
+    sums are within d·2⁻²⁴·|a||b| of the exact value, whatever their order (``norm``: the largest |a|)."""
     a, b = np.asarray(a, np.float32), np.asarray(b, np.float32)
     dots = np.einsum("ij,ij->i", a, b).astype(np.float64)
-    slack = 2 * (a.shape[1] + 2) * 2.0 ** -24 * np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1) + 1e-12
-    return dots, slack
+    return dots, 2 * (a.shape[1] + 2) * 2.0 ** -24 * norm * norm + 1e-12
 
 
-def _embedding_tests(x, y, i, j, agents, act_vec, claim_vectors, preds, thresholds) -> np.ndarray:
+def _max_norm(vectors: np.ndarray) -> float:
+    v = np.asarray(vectors, np.float32)
+    return float(np.sqrt(np.einsum("ij,ij->i", v, v, dtype=np.float64).max())) if len(v) else 0.0
+
+
+def _embedding_tests(x, y, i, j, agents, act_vec, claim_vectors, preds, thresholds,
+                     norms: tuple[float, float, float] | None = None) -> np.ndarray:
     """:func:`_pair_passes` on arrays of pairs: decided on row-wise dot products where every one is
     farther from its threshold than its rounding slack, and pair by pair where one is not."""
     agent_threshold, subject_threshold, predicate_threshold, other_verb_claim_threshold = thresholds
-    agent_sim, agent_slack = _dots(agents[x], agents[y])
-    claim_sim, claim_slack = _dots(np.asarray(claim_vectors)[i], np.asarray(claim_vectors)[j])
-    act_sim, act_slack = _dots(act_vec[x], act_vec[y])
+    if norms is None:  # the largest norms among the vectors compared
+        norms = (max(_max_norm(agents[x]), _max_norm(agents[y])),
+                 max(_max_norm(np.asarray(claim_vectors)[i]), _max_norm(np.asarray(claim_vectors)[j])),
+                 max(_max_norm(act_vec[x]), _max_norm(act_vec[y])))
+    agent_sim, agent_slack = _dots(agents[x], agents[y], norms[0])
+    claim_sim, claim_slack = _dots(np.asarray(claim_vectors)[i], np.asarray(claim_vectors)[j], norms[1])
+    act_sim, act_slack = _dots(act_vec[x], act_vec[y], norms[2])
     same_verb = np.fromiter((preds[a] == preds[b] for a, b in zip(x.tolist(), y.tolist(), strict=True)), bool,
                             count=len(x))
     ok = ((agent_sim < agent_threshold) & (claim_sim >= subject_threshold)
