@@ -124,7 +124,8 @@ def _gemm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``a @ b.T`` through BLAS's blocked gemm whatever the shapes. BLAS sums a cell's products in another
     order for one row (gemv) or a small product (OpenBLAS's small-matrix kernel, up to 100³ multiply-adds)
     than in its blocked kernel, whose cells do not depend on the other rows and columns; the all-pairs
-    pass used the blocked kernel, so padding to at least 16 × 512 keeps every similarity bit for bit."""
+    pass used the blocked kernel from about 52 frames up, so padding to at least 16 × 512 keeps every
+    similarity bit for bit (below that, a cell may differ in its last bit, as between BLAS builds)."""
     m, n = len(a), len(b)
     if m < 16:
         a = np.concatenate([a, np.zeros((16 - m, a.shape[1]), a.dtype)])
@@ -148,7 +149,8 @@ def _true_cells(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 @functools.cache
 def fast_bf16() -> bool:
     """Whether this CPU multiplies bfloat16 matrices in hardware (AMX or AVX-512 BF16), where torch's bf16
-    product is about ten times faster than float32; elsewhere bf16 is emulated and slower."""
+    product is several times faster than float32 (4-5× on the Xeon of docs/BENCHMARKS.md); elsewhere
+    bf16 is emulated and slower."""
     try:
         import torch  # noqa: F401
         flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
