@@ -53,6 +53,19 @@ def _trailing_source(lead: str, rest: str) -> bool:
                                                   and len(words) < len(lead.split()))
 
 
+# A reporting verb or a stand-in verb that ends its clause with nothing reported: "A Syrian regime forces
+# source said." (the quote sits in another sentence), "The Russia-supported regular forces do." (ellipsis).
+_CONTENTLESS = {"say": {"say", "says", "said"}, "do": {"do", "does", "did"}, "tell": {"tell", "tells", "told"},
+                "add": {"add", "adds", "added"}}
+
+
+def _contentless(p) -> bool:
+    """Whether a proposition only names a speaker or a doer: it states nothing another outlet could share."""
+    forms = _CONTENTLESS.get(p.predicate or "")
+    words = p.text.rstrip(" .!?”\"'").split()
+    return bool(forms) and not p.patient and bool(words) and words[-1].lower() in forms
+
+
 @dataclass
 class _Unit:
     doc: int
@@ -120,6 +133,7 @@ def extract_claims(docs: Sequence[Document], batch_size: int = 256) -> pl.DataFr
         props = [_resolve_it(p, antecedent) for p in props]
         if not unit.is_title:
             previous = (unit.doc, unit.offset + len(unit.text), props[0].subject if props else None)
+        props = [p for p in props if not _contentless(p)]
         for k, p in enumerate(props):
             speaker = p.speaker
             if speaker and speaker.lower() in PERSON_PRONOUNS:

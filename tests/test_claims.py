@@ -153,6 +153,14 @@ def test_headline_with_a_source_after_the_colon():
     assert first["c"]["speaker"] != "19 killed"
 
 
+def test_a_speaker_or_doer_alone_is_no_claim():
+    """Seed fragments that clustered across outlets: a reporting verb with nothing reported, a bare "do"."""
+    text = ("A Syrian regime forces source said. The Russia-supported Syria's regular forces do. "
+            "The minister resigned. He said the talks failed.")
+    df = extract_claims([Document(doc_id="x", text=text)])
+    assert df["text"].to_list() == ["The minister resigned.", "The talks failed."]
+
+
 def test_one_line_documents_without_final_punctuation(tmp_path):
     table = tmp_path / "lines.csv"
     table.write_text("id,text\na,Oil prices rise as OPEC cuts output\nb,Intel cuts Pentium 4 prices\n"
