@@ -52,7 +52,7 @@ def test_seed_diagnosis_extraction_verdicts_and_refusing_rule() -> None:
     assert _fit({"char_start": 120, "char_end": 150}, *span)[1] == "fragment"  # covers 60 % of the span
     s = Settings()
     weak, strong = np.array([0.2, 0.7, 0.1], np.float32), np.array([0.9, 0.05, 0.05], np.float32)
-    contra = np.array([0.05, 0.05, 0.9], np.float32)
+    contra = np.array([0.01, 0.01, 0.98], np.float32)
     assert refusal(0.6, strong, strong, False, False, s) == "same"
     assert refusal(0.6, contra, contra, True, False, s).startswith("veto")
     assert refusal(0.8, weak, weak, False, True, s) == "polarity clash above the duplicate threshold"

@@ -141,7 +141,7 @@ def test_reverse_is_asked_only_where_it_can_change_the_decision():
     s = Settings()
     args = (s.threshold, s.contradiction_threshold, s.entailment_threshold, s.frame_entailment_threshold)
     sims = np.array([0.9, 0.9, 0.9, 0.6, 0.6, 0.6, 0.6], np.float32)
-    ab = np.array([[0.9, 0.05, 0.05], [0.05, 0.05, 0.9], [0.6, 0.3, 0.1], [0.1, 0.8, 0.1], [0.6, 0.3, 0.1],
+    ab = np.array([[0.9, 0.05, 0.05], [0.01, 0.01, 0.98], [0.6, 0.3, 0.1], [0.1, 0.8, 0.1], [0.6, 0.3, 0.1],
                    [0.35, 0.6, 0.05], [0.35, 0.6, 0.05]], np.float32)
     agree = np.array([False, False, False, False, False, True, False])
     clash = np.array([False, False, True, False, False, False, False])
