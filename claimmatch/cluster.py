@@ -194,9 +194,13 @@ def summarize(claims: pl.DataFrame, vectors: np.ndarray, labels: np.ndarray) -> 
         elif n > 1:
             sub = np.asarray(vectors[rows], dtype=np.float32)
             sim = sub @ sub.T
+            # a·b and b·a may differ in their last bits, and so may a·a and b·b: symmetrised, without the
+            # diagonal, the two claims of a pair tie exactly and the claim id decides, whatever the cache held
+            sim = (sim + sim.T) / 2
+            np.fill_diagonal(sim, 0.0)
             off = sim[~np.eye(n, dtype=bool)]
             cohesion, cohesion_min = float(off.mean()), float(off.min())
-            centrality = (sim.sum(axis=1) - np.diag(sim)) / (n - 1)
+            centrality = sim.sum(axis=1) / (n - 1)
         else:
             cohesion = cohesion_min = 1.0
             centrality = np.ones(1)
