@@ -27,6 +27,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from claimmatch.fileio import atomic_write_text
+
 # file (relative to DATA_DIR/nli) → default cap (0 = all rows)
 SOURCES: dict[str, int] = {
     "train.jsonl": 0,
@@ -86,12 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     caps = {k: int(v) for k, _, v in (c.partition("=") for c in args.cap)}
     rows = build(args.data_dir, args.news, args.seed, caps)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_suffix(".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        for r in rows:
-            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
-    tmp.replace(args.out)
+    atomic_write_text(args.out, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
     counts = Counter(r.get("source", "?") for r in rows)
     labels = Counter(r["label"] for r in rows)
     print(json.dumps({"rows": len(rows), "labels": dict(labels), "by_source": dict(counts.most_common())}, indent=2))

@@ -41,6 +41,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.data import calibration_holdout  # noqa: E402
+from claimmatch.fileio import atomic_write_text  # noqa: E402
 
 
 def _row(premise: str, hypothesis: str, label: str, source: str) -> dict:
@@ -151,12 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     rows += anli_rows(args.data_dir, rounds, args.anli_repeat)
     added = Counter((r["source"], r["label"]) for r in rows[len(replay_sample):])
     rng.shuffle(rows)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_suffix(".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        for r in rows:
-            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
-    tmp.replace(args.out)
+    atomic_write_text(args.out, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
     print(json.dumps({"rows": len(rows), "replay": min(args.replay_rows, len(replay)),
                       "labels": dict(Counter(r["label"] for r in rows)),
                       "added_rows": {f"{s} {lab}": n for (s, lab), n in sorted(added.items())}}, indent=1))

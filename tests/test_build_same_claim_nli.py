@@ -4,22 +4,12 @@ calibration quarter, and the replayed mix cannot leak MRPC/STS-B rows back in.""
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 
 from benchmarks.data import calibration_holdout
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("build_same_claim_nli", ROOT / "scripts" / "build_same_claim_nli.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from .conftest import load_script
 
 
 def _tsv(path: Path, header: list[str], rows: list[dict]) -> None:
@@ -61,7 +51,7 @@ def test_rows_come_from_train_splits_outside_the_holdout(tmp_path: Path) -> None
                       + json.dumps({"premise": "Test one rose.", "hypothesis": "x", "label": "neutral",
                                     "source": "MRPC-train"}) + "\n", encoding="utf-8")
     out = tmp_path / "v6.jsonl"
-    assert _module().main(["--data-dir", str(data), "--replay", str(replay), "--out", str(out)]) == 0
+    assert load_script("build_same_claim_nli").main(["--data-dir", str(data), "--replay", str(replay), "--out", str(out)]) == 0
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     texts = {t for r in rows for t in (r["premise"], r["hypothesis"])}
     assert not texts & {"Test one rose.", "Dev pair.", "arg test", "tweet dev", "A man sings."}
@@ -82,7 +72,7 @@ def test_rows_come_from_train_splits_outside_the_holdout(tmp_path: Path) -> None
 
 
 def test_missing_data_is_one_line(tmp_path: Path, capsys) -> None:
-    assert _module().main(["--data-dir", str(tmp_path), "--replay", str(tmp_path / "x.jsonl")]) == 2
+    assert load_script("build_same_claim_nli").main(["--data-dir", str(tmp_path), "--replay", str(tmp_path / "x.jsonl")]) == 2
     assert "not found" in capsys.readouterr().err
 
 
@@ -100,9 +90,9 @@ def test_anli_rounds_never_include_round_one(tmp_path: Path, capsys) -> None:
                       encoding="utf-8")
     out = tmp_path / "v7.jsonl"
     args = ["--data-dir", str(data), "--replay", str(replay), "--out", str(out), "--no-same-claim"]
-    assert _module().main([*args, "--anli-dev", "r1,r2"]) == 2
+    assert load_script("build_same_claim_nli").main([*args, "--anli-dev", "r1,r2"]) == 2
     assert "round 1" in capsys.readouterr().err and not out.exists()
-    assert _module().main([*args, "--anli-dev", "r2", "--anli-repeat", "2"]) == 0
+    assert load_script("build_same_claim_nli").main([*args, "--anli-dev", "r2", "--anli-repeat", "2"]) == 0
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     anli = [r for r in rows if r["source"] == "ANLI-R2-dev"]
     assert [r["hypothesis"] for r in anli] == ["h3", "h3"]  # the row on a round-1 premise is dropped

@@ -405,19 +405,23 @@ def _frame_pairs_one_by_one(claims, clusters, claim_vectors, encode, *, predicat
     return sorted(found)
 
 
+def _random_frames(rng, n, outlets, clusters, agents, verbs, targets):
+    """n claims "<agent> <verb>ed <target>." drawn at random, with vectors and cluster labels (same draw order
+    as the tests were written with, so their cases are unchanged)."""
+    rows = []
+    for _ in range(n):
+        a, v, t = agents[rng.integers(len(agents))], verbs[rng.integers(len(verbs))], targets[rng.integers(len(targets))]
+        rows.append((f"o{rng.integers(outlets)}", f"{a} {v}ed {t}.", a, v, t))
+    return framed(rows), unit(rng.normal(size=(n, 8)) + 2.0), rng.integers(0, clusters, size=n)
+
+
 @pytest.mark.parametrize("within_outlet", [False, True])
 def test_who_did_it_array_tests_find_the_pairs_of_the_one_by_one_tests(within_outlet):
-    rng = np.random.default_rng(11)
-    agents = ["the army", "Rebel fighters", "Police", "the militia", "Government troops", "it", "Protesters"]
-    verbs = ["shell", "attack", "block", "bomb", "say"]
-    targets = ["the hospital", "the old hospital", "the road", "the main road", "the bridge"]
-    rows = []
-    for _ in range(80):
-        a, v, t = agents[rng.integers(len(agents))], verbs[rng.integers(len(verbs))], targets[rng.integers(len(targets))]
-        rows.append((f"o{rng.integers(4)}", f"{a} {v}ed {t}.", a, v, t))
-    claims = framed(rows)
-    vectors = unit(rng.normal(size=(len(rows), 8)) + 2.0)
-    clusters = rng.integers(0, 50, size=len(rows))
+    claims, vectors, clusters = _random_frames(
+        np.random.default_rng(11), 80, 4, 50,
+        ["the army", "Rebel fighters", "Police", "the militia", "Government troops", "it", "Protesters"],
+        ["shell", "attack", "block", "bomb", "say"],
+        ["the hospital", "the old hospital", "the road", "the main road", "the bridge"])
     s = Settings()
     kw = {"predicate_threshold": s.predicate_threshold, "target_threshold": 0.5, "agent_threshold": s.agent_threshold,
           "subject_threshold": 0.3, "other_verb_claim_threshold": 0.6, "within_outlet": within_outlet,
@@ -471,19 +475,13 @@ def test_target_partners_equal_the_all_pairs_pass(bf16, seed):
 @pytest.mark.parametrize("bf16", [False, True])
 def test_who_did_it_with_crowded_targets_equals_the_all_pairs_pass(bf16):
     """Frames over k partners on repeated targets, ties included: the pairs of the one-by-one reference."""
-    rng = np.random.default_rng(3)
-    agents = ["the army", "Rebel fighters", "Police", "the militia", "Government troops", "Protesters", "NATO",
-              "the navy", "Hamas", "Israel"]
-    verbs = ["shell", "attack", "block", "bomb"]
-    targets = ["the hospital", "the old hospital", "the road", "the main road", "the bridge", "the old bridge",
-               "the main hospital road"]
-    rows = []
-    for _ in range(160):
-        a, v, t = agents[rng.integers(len(agents))], verbs[rng.integers(len(verbs))], targets[rng.integers(len(targets))]
-        rows.append((f"o{rng.integers(5)}", f"{a} {v}ed {t}.", a, v, t))
-    claims = framed(rows)
-    vectors = unit(rng.normal(size=(len(rows), 8)) + 2.0)
-    clusters = rng.integers(0, 80, size=len(rows))
+    claims, vectors, clusters = _random_frames(
+        np.random.default_rng(3), 160, 5, 80,
+        ["the army", "Rebel fighters", "Police", "the militia", "Government troops", "Protesters", "NATO",
+         "the navy", "Hamas", "Israel"],
+        ["shell", "attack", "block", "bomb"],
+        ["the hospital", "the old hospital", "the road", "the main road", "the bridge", "the old bridge",
+         "the main hospital road"])
     s = Settings()
     for max_partners in (3, 9, 30):
         kw = {"predicate_threshold": s.predicate_threshold, "target_threshold": s.target_threshold,

@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
 
 from claimmatch.nli import LABELS, WEIGHTS_FILE, load_model
 
-ROOT = Path(__file__).resolve().parents[1]
+from .conftest import load_script
+
 SUBJECTS = ["A man", "A woman", "A child", "An old man", "A girl", "A boy", "A chef", "A farmer"]
-
-
-def _train_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("train_nli", ROOT / "scripts" / "train_nli.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _write_rows(path: Path, subjects: list[str]) -> None:
@@ -41,7 +32,7 @@ def _write_rows(path: Path, subjects: list[str]) -> None:
 
 @pytest.mark.slow
 def test_tiny_training_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    train = _train_module()
+    train = load_script("train_nli")
     train_file, dev_file = tmp_path / "train.jsonl", tmp_path / "dev.jsonl"
     _write_rows(train_file, SUBJECTS)  # 24 rows
     _write_rows(dev_file, ["A teacher", "A nurse"])
@@ -92,7 +83,7 @@ def test_tiny_training_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 @pytest.mark.slow
 def test_resume_can_shorten_schedule_and_logs_curve(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A time-boxed run resumed with --end-at-step ends there with the learning rate decayed to zero."""
-    train = _train_module()
+    train = load_script("train_nli")
     train_file, dev_file = tmp_path / "train.jsonl", tmp_path / "dev.jsonl"
     _write_rows(train_file, SUBJECTS)
     _write_rows(dev_file, ["A teacher"])
