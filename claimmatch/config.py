@@ -61,6 +61,11 @@ class Settings:
     # agent or patient) that at most this many claims name; below 2, off. See docs/EVALUATION.md.
     subject_key_max_claims: int = 20
     entailment_threshold: float = 0.50
+    # Whether the clustering judge joins borderline pairs (candidate_threshold <= cosine < threshold) on NLI
+    # entailment (entailment_threshold both ways, or agreeing frames and frame_entailment_threshold). Off:
+    # on labelled AG News pairs nine in ten of those joins were wrong, and the model's entailment ranked the
+    # borderline pairs no better than chance (docs/EVALUATION.md, "Real news"). NLI still vetoes.
+    band_join: bool = False
     # Same-claim judge, borderline band: frames agree (shared predicate or mention, same polarity) and the mean
     # entailment of both directions reaches this. Calibrated by benchmarks/same_claim.py (docs/EVALUATION.md).
     frame_entailment_threshold: float = 0.65
@@ -73,6 +78,10 @@ class Settings:
     target_threshold: float = 0.5
     agent_threshold: float = 0.3
     who_subject_threshold: float = 0.0
+    # A contradiction (NLI or who-did-it) pairs claims of documents reporting one story: the cosine of the two
+    # documents' mean claim vectors at least this (claimmatch/contradict/story.py; docs/EVALUATION.md,
+    # "One story"). Below 0 (e.g. -1), off.
+    story_threshold: float = 0.75
     quiet: bool = False
     strict: bool = False
     skip_bad_rows: bool = False
@@ -138,7 +147,7 @@ def load_settings(config_path: Path | None = None, overrides: dict[str, Any] | N
 def _validate(s: Settings) -> None:
     for name in ("threshold", "candidate_threshold", "contradiction_threshold", "entailment_threshold",
                  "frame_entailment_threshold", "predicate_threshold", "target_threshold", "agent_threshold",
-                 "who_subject_threshold"):
+                 "who_subject_threshold", "story_threshold"):
         value = getattr(s, name)
         if not -1.0 <= value <= 1.0:
             raise ClaimmatchError(f"setting '{name}' must lie between -1 and 1, got {value}")

@@ -14,7 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
-from claimmatch.nli_rules import CONTRADICTION, ENTAILMENT, contradiction_score, entailment_score
+from claimmatch.nli_rules import CONTRADICTION, ENTAILMENT, contradiction_score, entailment_score, same_words
 
 # Predicates too light to show two claims state the same act.
 LIGHT_PREDICATES = frozenset({"be", "have", "do", "say", "’s", "'s", "get", "go", "make", "seem", "appear"})
@@ -61,13 +61,24 @@ def frame_relation(a: Frame, b: Frame) -> tuple[bool, bool]:
     """(agree, clash) of two claims' frames.
 
     agree: a shared predicate (not a light verb) or a shared entity, the same polarity, and no conflicting
-    numbers or dates (both give some, none shared). A shared date alone is not agreement: "talks begin on
-    Wednesday" and "elections are held on Wednesday" are different claims. clash: opposite polarity.
+    numbers or dates. A shared date alone is not agreement: "talks begin on Wednesday" and "elections are
+    held on Wednesday" are different claims. clash: opposite polarity, or conflicting numbers or dates (both
+    give some and they do not fit, :func:`values_conflict`): "It is cutting 600 jobs" / "It is cutting 4,400 jobs" (cosine 0.90) and "The
+    dollar edged lower on Tuesday" / "… on Wednesday" are two facts, however close their wording.
     """
-    clash = a.negated != b.negated
-    conflict = any(x and y and not x & y for x, y in ((a.numbers, b.numbers), (a.dates, b.dates)))
+    conflict = values_conflict(a.numbers, b.numbers, nested_ok=True) or values_conflict(a.dates, b.dates, nested_ok=False)
+    clash = a.negated != b.negated or conflict
     shared = bool(a.predicates & b.predicates or a.entities & b.entities)
-    return (shared and not clash and not conflict), clash
+    return (shared and not clash), clash
+
+
+def values_conflict(x: frozenset[str], y: frozenset[str], nested_ok: bool) -> bool:
+    """Both claims give values and they do not fit together: none shared, or (numbers) neither set holds the
+    other, so "Braves 6, Padres 5" / "Braves 6, Rockies 4" conflict while "10 killed" / "10 killed, 20
+    wounded" do not."""
+    if not x or not y:
+        return False
+    return not (x <= y or y <= x) if nested_ok else not x & y
 
 
 @dataclass
@@ -113,14 +124,15 @@ class NLIJudge:
     """Cosine plus NLI plus, for atomic claims, their frames.
 
     A pair the model calls a contradiction (both directions) is vetoed, whatever its cosine. A pair above
-    the duplicate threshold is the same claim unless vetoed or of opposite polarity (one claim negated,
-    the other not: "are not members of Nusra" / "were affiliated with Nusra"). A borderline pair
-    (candidate ≤ cosine < threshold) is the same claim when entailment holds in both directions
-    (``entailment_threshold`` on the weaker one), or when the frames agree (a shared predicate or
-    mention, same polarity, no conflicting numbers) and the mean entailment of the two directions reaches
-    ``frame_entailment_threshold``. Short atomic claims are where NLI is reliable; frames keep it from
-    joining two claims about different things. A joined borderline pair links at the threshold, so
-    average-link grouping treats it as just similar enough. Thresholds: claimmatch/config.py.
+    the duplicate threshold is the same claim unless vetoed or its frames clash (opposite polarity: "are not
+    members of Nusra" / "were affiliated with Nusra"; or conflicting numbers or dates). A borderline pair
+    (candidate ≤ cosine < threshold) can be joined too, when ``entailment_threshold`` is set and entailment
+    holds in both directions, or when ``frame_entailment_threshold`` is set, the frames agree and the mean
+    entailment reaches it. Both are off by default (claimmatch/config.py, ``band_join``): on real news
+    (AG News, labelled pairs) the model's entailment does not tell a reworded claim from a different claim
+    on the same topic, and nine in ten of its borderline joins were wrong (docs/EVALUATION.md, "Real news").
+    A joined borderline pair links at the threshold, so average-link grouping treats it as just similar
+    enough. Thresholds: claimmatch/config.py.
 
     The model is asked (a, b) first and (b, a) only where :func:`reverse_can_change` says the second
     direction can still change the decision (most pairs: neither a veto nor a join is within reach), so
@@ -131,7 +143,7 @@ class NLIJudge:
     uses_frames = True
 
     def __init__(self, model, threshold: float, candidate_threshold: float, contradiction_threshold: float,
-                 entailment_threshold: float, batch_size: int = 64,
+                 entailment_threshold: float | None, batch_size: int = 64,
                  frame_entailment_threshold: float | None = None) -> None:
         self.model = model
         self.threshold = threshold
@@ -190,6 +202,7 @@ class NLIJudge:
             self.reverse_skipped += len(scored) - len(ask)
         same, veto = decide(sims, ab, ba, agree, clash, self.threshold, self.contradiction_threshold,
                             self.entailment_threshold, self.frame_entailment_threshold)
+        veto &= ~same_words(texts_a, texts_b)  # a text does not contradict itself, whatever the model says
         return Judgement(same=same, link_sim=link_similarity(same, sims, self.threshold), veto=veto, nli_ab=ab,
                          nli_ba=ba)
 
@@ -202,14 +215,17 @@ def link_similarity(same: np.ndarray, sims: np.ndarray, threshold: float) -> np.
 
 
 def decide(sims: np.ndarray, ab: np.ndarray, ba: np.ndarray, agree: np.ndarray, clash: np.ndarray,
-           threshold: float, contradiction_threshold: float, entailment_threshold: float,
+           threshold: float, contradiction_threshold: float, entailment_threshold: float | None,
            frame_entailment_threshold: float | None) -> tuple[np.ndarray, np.ndarray]:
-    """The same-claim rule of :class:`NLIJudge` on precomputed scores: (same, veto) per pair.
+    """The same-claim rule of :class:`NLIJudge` on precomputed scores: (same, veto) per pair. A threshold of
+    None turns its rule off (no borderline pair is joined by two-way entailment, or by frames).
 
     A pure function so benchmarks/same_claim.py can calibrate the thresholds without rescoring pairs.
     """
     veto = contradiction_score(ab, ba) >= contradiction_threshold
-    both_ways = entailment_score(ab, ba) >= entailment_threshold
+    both_ways = np.zeros(len(sims), dtype=bool)
+    if entailment_threshold is not None:
+        both_ways = entailment_score(ab, ba) >= entailment_threshold
     framed = np.zeros(len(sims), dtype=bool)
     if frame_entailment_threshold is not None:
         framed = agree & ((ab[:, 0] + ba[:, 0]) / 2 >= frame_entailment_threshold)
@@ -223,7 +239,7 @@ _MEAN_SLACK = 1e-6
 
 
 def reverse_can_change(sims: np.ndarray, ab: np.ndarray, agree: np.ndarray, clash: np.ndarray,
-                       threshold: float, contradiction_threshold: float, entailment_threshold: float,
+                       threshold: float, contradiction_threshold: float, entailment_threshold: float | None,
                        frame_entailment_threshold: float | None) -> np.ndarray:
     """Pairs whose (b, a) probabilities can still change :func:`decide`, given those of (a, b).
 
@@ -237,7 +253,8 @@ def reverse_can_change(sims: np.ndarray, ab: np.ndarray, agree: np.ndarray, clas
     e = ab[:, ENTAILMENT].astype(np.float32)  # decide compares float32 scores
     c = ab[:, CONTRADICTION].astype(np.float32)
     veto_possible = c >= contradiction_threshold
-    join_possible = e >= entailment_threshold
+    join_possible = (e >= entailment_threshold if entailment_threshold is not None
+                     else np.zeros(len(e), dtype=bool))
     if frame_entailment_threshold is not None:
         mean_max = (ab[:, ENTAILMENT].astype(np.float64) + 1.0) / 2
         join_possible = join_possible | (agree & (mean_max >= frame_entailment_threshold - _MEAN_SLACK))

@@ -8,6 +8,9 @@ calibration on dev data. Every caller combines directions through :func:`contrad
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+
 import numpy as np
 
 RULES = ("min", "mean", "max", "forward")
@@ -51,3 +54,15 @@ def needs_reverse(ab: np.ndarray, rule: str, threshold: float) -> np.ndarray:
     if rule == "max":
         return np.ones(len(a), dtype=bool)
     raise ValueError(f"unknown contradiction rule {rule!r}; use one of {', '.join(RULES)}")
+
+
+def same_words(texts_a: Sequence[str], texts_b: Sequence[str]) -> np.ndarray:
+    """Pairs whose two texts are the same words, case, punctuation and spacing aside ("Japan's Sony Corp." /
+    "Japans Sony Corp"). Such a pair is never a contradiction, whatever the model says: the shipped model
+    gives p(contradiction) >= 0.5 to 2 % of claims paired with themselves (13 of 600 AG News claims), which
+    vetoed exact duplicates out of one cluster and then flagged them as contradicting each other."""
+    def words(text: str) -> str:
+        return re.sub(r"[\W_]+", "", text.lower())
+
+    return np.fromiter((words(a) == words(b) for a, b in zip(texts_a, texts_b, strict=True)), bool,
+                       count=len(texts_a))

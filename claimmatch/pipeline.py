@@ -91,9 +91,10 @@ def versions() -> dict[str, str]:
 def make_judge(settings: Settings, nli_model=None) -> PairJudge:
     if nli_model is None:
         return CosineJudge(settings.threshold)
+    band = settings.band_join
     return NLIJudge(nli_model, settings.threshold, settings.candidate_threshold,
-                    settings.contradiction_threshold, settings.entailment_threshold, settings.batch_size,
-                    settings.frame_entailment_threshold)
+                    settings.contradiction_threshold, settings.entailment_threshold if band else None,
+                    settings.batch_size, settings.frame_entailment_threshold if band else None)
 
 
 def judge_setup(judge: PairJudge, settings: Settings) -> dict:

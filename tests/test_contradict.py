@@ -183,8 +183,8 @@ def who_case(rows, **kw):
     claims = framed(rows, **kw)
     emb = FakeEmbedder()
     texts = claims["text"].to_list()
-    # claim vectors: all about one subject, far enough apart not to cluster
-    vectors = unit([[1.0] + [0.0] * k + [0.9] + [0.0] * (len(texts) - k - 1) for k in range(len(texts))])
+    # claim vectors: one story (cosine 0.77, at least the story threshold), far enough apart not to cluster
+    vectors = unit([[1.0] + [0.0] * k + [0.55] + [0.0] * (len(texts) - k - 1) for k in range(len(texts))])
     return run_case(texts, claims["outlet"].to_list(), vectors, claims=claims, encode=emb.encode)
 
 
@@ -244,7 +244,9 @@ def test_reverse_direction_only_where_it_can_change_the_decision():
     claims = frame(texts, outlets)
     judge = NLIJudge(FakeNLI(), 0.8, 0.4, 0.6, 0.5)
     res = cluster_claims(claims, vecs, build_faiss(vecs), judge, k=6)
-    found = find_contradictions(res.claims, vecs, res.candidates, res.claims["cluster_id"].to_numpy(), nli, SETTINGS)
+    every_story = Settings(**{**SETTINGS.as_dict(), "story_threshold": -1.0})  # the reverse cut alone
+    found = find_contradictions(res.claims, vecs, res.candidates, res.claims["cluster_id"].to_numpy(), nli,
+                                every_story)
     c = found.counts
     assert c["nli_calls"] == c["contradiction_candidates"] + (c["contradiction_candidates"]
                                                                - c["nli_calls_reverse_skipped"])
@@ -306,14 +308,18 @@ def test_claims_naming_the_same_subject_are_candidates_whatever_their_cosine():
         pl.Series("entities", [["Aleppo"], ["Aleppo"], ["Paris"]], dtype=pl.List(pl.String)))
     vectors = unit([[1, 0, 0], [0, 1, 0], [0, 0, 1]])  # cosine 0: never neighbours
     for max_claims, expected in ((20, 1), (0, 0), (1, 0)):
-        settings = Settings(**{**SETTINGS.as_dict(), "subject_key_max_claims": max_claims})
+        settings = Settings(**{**SETTINGS.as_dict(), "subject_key_max_claims": max_claims, "story_threshold": -1.0})
         found = find_contradictions(claims, vectors, build_faiss(vectors), np.arange(3), FakeNLI(), settings)
         assert len(found.pairs) == expected, max_claims
+    # with the story gate on, two one-claim documents at cosine 0 are two stories: nothing is asked
+    found = find_contradictions(claims, vectors, build_faiss(vectors), np.arange(3), FakeNLI(), SETTINGS)
+    assert len(found.pairs) == 0 and found.counts["candidates_dropped_other_story"] == 1
+    assert found.counts["nli_calls"] == 0
     # a subject named by more claims than the cap says too little to pair them
     many = frame(texts * 3, [f"o{k}" for k in range(9)]).with_columns(
         pl.Series("entities", [["Aleppo"], ["Aleppo"], ["Paris"]] * 3, dtype=pl.List(pl.String)))
     vec9 = np.eye(9, dtype=np.float32)
-    capped = Settings(**{**SETTINGS.as_dict(), "subject_key_max_claims": 5})
+    capped = Settings(**{**SETTINGS.as_dict(), "subject_key_max_claims": 5, "story_threshold": -1.0})
     found = find_contradictions(many, vec9, build_faiss(vec9), np.arange(9), FakeNLI(), capped)
     assert found.counts["contradiction_candidates"] == 3  # the three Paris claims only
 

@@ -54,8 +54,9 @@ def judge() -> NLIJudge:
 
 @pytest.fixture
 def corpus(tmp_path):
+    # story_threshold: the bag-of-words documents of one story here share a third of their words
     settings = Settings(index_dir=str(tmp_path / "indexes"), candidate_threshold=0.3, contradiction_threshold=0.6,
-                        quiet=True)
+                        story_threshold=0.3, quiet=True)
     return tmp_path, settings, write(tmp_path / "first.jsonl", FIRST), write(tmp_path / "second.jsonl", SECOND)
 
 

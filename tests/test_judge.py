@@ -31,7 +31,7 @@ def test_frames_agree_on_a_shared_predicate_or_mention_and_clash_on_polarity():
     # "be" says nothing about the act; different numbers are different claims; a shared date alone is no match.
     be_a = Frame.of([{"predicate": "be", "entities": [], "numbers": ["35"], "dates": []}])
     be_b = Frame.of([{"predicate": "be", "entities": [], "numbers": ["12"], "dates": []}])
-    assert frame_relation(be_a, be_b) == (False, False)
+    assert frame_relation(be_a, be_b) == (False, True)  # two facts: they clash
     talks = Frame.of([{"predicate": "begin", "entities": [], "numbers": [], "dates": ["Wednesday"]}])
     assert frame_relation(hold, talks) == (False, False)
 

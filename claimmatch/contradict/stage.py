@@ -18,13 +18,14 @@ import numpy as np
 import polars as pl
 import xxhash
 
-from claimmatch.cluster import StepClock, pair_cosines
+from claimmatch.cluster import Candidates, StepClock, pair_cosines
 from claimmatch.config import Settings
 from claimmatch.contradict.camps import Topic, assign_topics
 from claimmatch.contradict.candidates import claim_id_rank, nli_candidates, orient, subject_keys, subject_pairs
 from claimmatch.contradict.pairs import BOTH_BASIS, NLI_BASIS, PAIR_SCHEMA, WHO_BASIS, empty_pairs
+from claimmatch.contradict.story import story_similarity
 from claimmatch.contradict.who_did_it import frame_pairs
-from claimmatch.nli_rules import contradiction_score, entailment_score, needs_reverse
+from claimmatch.nli_rules import contradiction_score, entailment_score, needs_reverse, same_words
 
 
 class PairScorer(Protocol):
@@ -212,6 +213,8 @@ def find_contradictions(claims: pl.DataFrame, vectors: np.ndarray, faiss_index_o
                                 neighbors=settings.neighbors, min_similarity=settings.candidate_threshold,
                                 within_outlet=settings.within_outlet, shared_subject=shared)
     del shared
+    doc_ids = claims["doc_id"].to_list() if "doc_id" in claims.columns else ids
+    cand, cuts["dropped_other_story"] = _one_story(cand, doc_ids, vectors, settings.story_threshold)
     clock("candidates")
     ab = scores.get(cand.i, cand.j, reverse=False)
     second = np.flatnonzero(needs_reverse(ab, settings.contradiction_rule, settings.contradiction_threshold))
@@ -223,6 +226,7 @@ def find_contradictions(claims: pl.DataFrame, vectors: np.ndarray, faiss_index_o
     p_ent[second] = entailment_score(ab[second], ba[second])
     hit = np.zeros(len(ab), dtype=bool)
     hit[second] = p_con[second] >= settings.contradiction_threshold
+    hit[hit] = ~same_words([texts[i] for i in cand.i[hit]], [texts[j] for j in cand.j[hit]])
     del ab, ba
     flagged = {(ids[i], ids[j]): (i, j, float(cand.sim[k]), float(p_con[k]), float(p_ent[k]))
                for k, i, j in zip(np.flatnonzero(hit).tolist(), cand.i[hit].tolist(), cand.j[hit].tolist(), strict=True)}
@@ -233,7 +237,7 @@ def find_contradictions(claims: pl.DataFrame, vectors: np.ndarray, faiss_index_o
     clock("nli")
 
     frames: dict[tuple[str, str], tuple[int, int]] = {}
-    n_frame_candidates = 0
+    n_frame_candidates = n_frame_other_story = 0
     targets = None
     if encode is not None and all(c in claims.columns for c in ("agent", "predicate", "patient")):
         fp = frame_pairs(claims, cl, vectors, encode, predicate_threshold=settings.predicate_threshold,
@@ -242,7 +246,9 @@ def find_contradictions(claims: pl.DataFrame, vectors: np.ndarray, faiss_index_o
                          other_verb_claim_threshold=settings.candidate_threshold, within_outlet=settings.within_outlet,
                          known_targets=known_targets)
         n_frame_candidates, targets = len(fp), fp.targets
-        fi, fj = orient(ids, fp.i, fp.j)
+        story = story_similarity(doc_ids, vectors, fp.i, fp.j) >= settings.story_threshold
+        n_frame_other_story = int((~story).sum())
+        fi, fj = orient(ids, fp.i[story], fp.j[story])
         # Both directions always: a who-did-it pair is reported with its NLI scores whatever they are.
         fab = scores.get(fi, fj, reverse=False)
         fba = scores.get(fi, fj, reverse=True)
@@ -261,13 +267,21 @@ def find_contradictions(claims: pl.DataFrame, vectors: np.ndarray, faiss_index_o
     n_who = int((pairs["basis"] == WHO_BASIS).sum())
     counts = {
         "contradiction_candidates": n_cand, **{f"candidates_{k}": v for k, v in cuts.items()},
-        "who_did_it_candidates": n_frame_candidates, "contradiction_pairs": len(pairs),
+        "who_did_it_candidates": n_frame_candidates, "who_did_it_dropped_other_story": n_frame_other_story,
+        "contradiction_pairs": len(pairs),
         "contradiction_pairs_nli": n_nli, "contradiction_pairs_who_did_it": n_who,
         "contradiction_topics": len(topics), "nli_calls": scores.calls, "nli_calls_reverse_skipped":
             n_cand - n_second, "nli_pairs_reused": scores.reused,
         "nli_seconds": round(scores.seconds, 3),
     }
     return Contradictions(pairs, topics, counts, scores.table(), targets)
+
+
+def _one_story(cand: Candidates, doc_ids: Sequence[str], vectors, threshold: float) -> tuple[Candidates, int]:
+    """The candidate pairs whose documents report one story (:mod:`claimmatch.contradict.story`), and how
+    many were dropped: asking the model about two stories only finds flags nobody should read."""
+    keep = story_similarity(doc_ids, vectors, cand.i, cand.j) >= threshold
+    return Candidates(cand.i[keep], cand.j[keep], cand.sim[keep]), int((~keep).sum())
 
 
 def _pair_table(claims: pl.DataFrame, flagged: dict, nli_keys: set, frames: dict, text_col: str) -> pl.DataFrame:

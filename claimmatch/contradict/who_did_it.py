@@ -26,6 +26,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from claimmatch.judge import values_conflict
+
 # Verbs that say nothing about who did something: copulas, possession, reporting, light verbs.
 LIGHT_VERBS = frozenset(
     "be have do say tell make take get go come give put seem become appear remain know think see want need "
@@ -343,7 +345,23 @@ def frame_pairs(claims: pl.DataFrame, clusters: np.ndarray, claim_vectors: np.nd
         ok = _embedding_tests(np.searchsorted(rows, i), np.searchsorted(rows, j), i, j, *tests)
         found.append(codes[start:start + _TEST_PAIRS][ok])
     kept = np.concatenate(found) if found else np.zeros(0, np.int64)
+    kept = kept[~_other_event(claims, kept // len(claims), kept % len(claims))]
     return FramePairs(kept // len(claims), kept % len(claims), targets)
+
+
+def _other_event(claims: pl.DataFrame, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Pairs whose claims give numbers (or dates) that do not fit together (:func:`claimmatch.judge.values_conflict`):
+    two events, not two accounts of one ("Motorola to cut 1,000 jobs" / "Eli Lilly to cut 575 jobs";
+    "violated the truce on Monday" / "broke it on Friday"). The same rule keeps such claims apart in the
+    clustering judge's frames."""
+    out = np.zeros(len(i), dtype=bool)
+    for col, nested_ok in (("numbers", True), ("dates", False)):
+        if col not in claims.columns or not len(i):
+            continue
+        values = [frozenset(v.lower() for v in (x or [])) for x in claims[col].to_list()]
+        for k, (a, b) in enumerate(zip(i.tolist(), j.tolist(), strict=True)):
+            out[k] |= values_conflict(values[a], values[b], nested_ok)
+    return out
 
 
 def _known_cells(table: pl.DataFrame, texts: list[str], first: np.ndarray, inverse: np.ndarray) -> KnownCells:
