@@ -168,8 +168,13 @@ def judge_variants(d: dict, s, frame_threshold: float | None) -> dict[str, dict]
     framed, _ = decide(sims, d["ab"], d["ba"], d["agree"], d["clash"], s.threshold,
                        s.contradiction_threshold, s.entailment_threshold, frame_threshold)
     band = sims >= s.candidate_threshold
+    # The shipped judge: borderline NLI joins only when ``band_join`` is on (off by default, see
+    # benchmarks/real_news.py); above the threshold, no clash (polarity, numbers, dates) and no NLI veto.
+    on = s.band_join
+    shipped, _ = decide(sims, d["ab"], d["ba"], d["agree"], d["clash"], s.threshold, s.contradiction_threshold,
+                        s.entailment_threshold if on else None, frame_threshold if on else None)
     return {"cosine": metrics(d, cosine), "nli_two_way": metrics(d, two_way & band),
-            "nli_frames": metrics(d, framed & band)}
+            "nli_frames": metrics(d, framed & band), "shipped": metrics(d, shipped & band)}
 
 
 def calibrate(sets: dict[str, dict], s) -> tuple[float | None, bool, list[dict]]:

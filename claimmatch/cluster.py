@@ -231,6 +231,9 @@ class ClusterResult:
     candidates: Candidates
     judgement: Judgement
     reused: int = 0  # verdicts taken from an earlier run, not judged again
+    # Which candidate pairs have a verdict (the rest could only have been vetoed, and were never in one
+    # cluster, so their veto could not matter: NLIJudge.needs_verdict); None: all.
+    judged: np.ndarray | None = None
 
 
 def _frames(claims: pl.DataFrame, rows: np.ndarray) -> dict[int, Frame] | None:
@@ -295,32 +298,53 @@ def cluster_claims(claims: pl.DataFrame, vectors: np.ndarray, index: faiss.Index
 
     ``known``: verdicts of an earlier run; those pairs are not judged again (the result is the same).
     ``timings`` receives the seconds of each step (retrieve, judge, group, summarize).
+
+    A judge with ``needs_verdict`` judges up front only the pairs it may call the same claim; the others can
+    only be vetoed, and are judged once grouping puts both claims in one cluster (a veto anywhere else
+    blocks no merge that happens, so the clusters equal judging every pair; tested).
     """
     clock = StepClock(timings)
     cand = retrieve_pairs(index, vectors, k, judge.min_similarity)
     clock("retrieve")
-    ask = np.arange(len(cand))
-    if known is None:
-        verdict = _judge_pairs(claims, cand, judge, text_column)
-    else:
-        found, pos = known.lookup(cand, len(claims))
-        ask = np.flatnonzero(~found)
-        sub = Candidates(cand.i[ask], cand.j[ask], cand.sim[ask])
-        fresh = _judge_pairs(claims, sub, judge, text_column)
-        same = np.zeros(len(cand), dtype=bool)
-        veto = np.zeros(len(cand), dtype=bool)
-        same[found], veto[found] = known.same[pos[found]], known.veto[pos[found]]
-        same[ask], veto[ask] = fresh.same, fresh.veto
-        link = link_similarity(same, cand.sim, judge.threshold)
+    n = len(cand)
+    same, veto, judged = np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool)
+    link = np.asarray(cand.sim, np.float32).copy()
+    reused = 0
+
+    def settle(rows: np.ndarray) -> None:
+        """Verdicts for candidate ``rows``: stored ones where ``known`` has them, the judge's otherwise."""
+        nonlocal reused
+        ask = rows
+        if known is not None and len(rows):
+            found, pos = known.lookup(Candidates(cand.i[rows], cand.j[rows], cand.sim[rows]), len(claims))
+            hit = rows[found]
+            same[hit], veto[hit] = known.same[pos[found]], known.veto[pos[found]]
+            link[hit] = link_similarity(same[hit], cand.sim[hit], judge.threshold)
+            reused += len(hit)
+            ask = rows[~found]
         if len(ask):
-            link[ask] = fresh.link_sim  # the judge's own, for a judge with another linking rule
-        verdict = Judgement(same=same, link_sim=link, veto=veto)
+            fresh = _judge_pairs(claims, Candidates(cand.i[ask], cand.j[ask], cand.sim[ask]), judge, text_column)
+            same[ask], veto[ask], link[ask] = fresh.same, fresh.veto, fresh.link_sim
+        judged[rows] = True
+
+    upfront = getattr(judge, "needs_verdict", None)
+    settle(np.flatnonzero(upfront(cand.sim)) if upfront is not None else np.arange(n))
     clock("judge")
-    labels = group(vectors, cand, verdict, judge.threshold)
-    clock("group")
+    while True:
+        labels = group(vectors, cand, Judgement(same, link, veto), judge.threshold)
+        clock("group")
+        # Pairs left unjudged can only be vetoed, and a veto changes grouping only between claims it put in
+        # one cluster: judge those; a new veto means grouping again (vetoes only grow, so this ends).
+        pending = np.flatnonzero(~judged & (labels[cand.i] == labels[cand.j]))
+        if not len(pending):
+            break
+        settle(pending)
+        clock("judge")
+        if not veto[pending].any():
+            break
     with_ids, clusters = summarize(claims, vectors, labels)
     clock("summarize")
-    return ClusterResult(with_ids, clusters, cand, verdict, len(cand) - len(ask) if known is not None else 0)
+    return ClusterResult(with_ids, clusters, cand, Judgement(same, link, veto), reused, judged)
 
 
 class StepClock:

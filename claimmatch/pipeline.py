@@ -300,7 +300,8 @@ def contradictions(index: str, out_dir: Path | str, settings: Settings | None = 
     files = commit_outputs(Path(out_dir), writers)
     if out["contradictions"] is not None:  # after the reports: a failed run leaves the store as it was
         with timer.stage("save_stored"):
-            judged = contradiction_store.verdict_table(ids, out["cluster"].candidates, out["cluster"].judgement)
+            judged = contradiction_store.verdict_table(ids, out["cluster"].candidates, out["cluster"].judgement,
+                                                       out["cluster"].judged)
             contradiction_store.save(folder, out["contradictions"].scores, ids, keys, model_name, judged, setup,
                                      out["contradictions"].targets, who_setup)
     return RunResult(Path(out_dir), files, out["claims"], out["clusters"], info)

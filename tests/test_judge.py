@@ -223,3 +223,57 @@ def test_clusters_equal_both_ways_with_fewer_model_calls(monkeypatch):
     scored = full_judge.forward_asked
     assert full_model.calls == 2 * scored and cut_model.calls == scored + cut_judge.reverse_asked
     assert cut_model.calls < 0.8 * full_model.calls and cut_judge.reverse_skipped > 0
+
+
+class VetoNLI(HashNLI):
+    """HashNLI, but one pair in four is a contradiction both ways (p 0.97): vetoes inside would-be clusters."""
+
+    def predict(self, pairs, batch_size: int = 64) -> np.ndarray:
+        out = super().predict(pairs, batch_size)
+        for k, (a, b) in enumerate(pairs):
+            if zlib.crc32("".join(sorted((a, b))).encode()) % 4 == 0:
+                out[k] = [0.01, 0.02, 0.97]
+        return out
+
+
+def test_borderline_pairs_judged_only_when_grouped_give_the_clusters_of_judging_all(monkeypatch):
+    """With the borderline rules off, a pair below the threshold can only be vetoed; judging it only once
+    grouping puts both claims in one cluster gives the same clusters as judging every pair, with fewer
+    model calls, and stored verdicts of judged pairs only give them again."""
+    from claimmatch.contradict import store
+
+    rng = np.random.default_rng(5)
+    n = 120
+    centers = rng.normal(size=(10, 16))
+    v = (centers[rng.integers(0, 10, n)] + rng.normal(scale=0.45, size=(n, 16))).astype(np.float32)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    claims = pl.DataFrame({"claim_id": [f"d{k:03d}#0.0" for k in range(n)], "doc_id": [f"d{k:03d}" for k in range(n)],
+                           "outlet": [f"o{k % 6}" for k in range(n)], "text": [f"claim number {k}" for k in range(n)]})
+    index = build_faiss(v)
+
+    def run(lazy: bool, known=None):
+        model = VetoNLI()
+        judge = NLIJudge(model, 0.75, 0.3, 0.9, None, frame_entailment_threshold=None)
+        if not lazy:
+            monkeypatch.setattr(judge, "needs_verdict", lambda sims: np.ones(len(sims), bool))
+        return cluster_claims(claims, v, index, judge, k=10, known=known), model
+
+    every, every_model = run(lazy=False)
+    lazy, lazy_model = run(lazy=True)
+    assert every.claims.equals(lazy.claims) and every.clusters.equals(lazy.clusters)
+    band = every.candidates.sim < 0.75
+    assert (every.judgement.veto & band).any() and (lazy.judgement.veto & band).any()  # vetoes that mattered
+    assert lazy.judged is not None and not lazy.judged.all() and lazy_model.calls < every_model.calls
+    cid = lazy.claims["cluster_id"].to_numpy()
+    skipped = ~lazy.judged
+    assert (lazy.candidates.sim[skipped] < 0.75).all()  # only pairs that could only be vetoed
+    assert (cid[lazy.candidates.i[skipped]] != cid[lazy.candidates.j[skipped]]).all()  # and never grouped
+    assert (lazy.clusters["size"] > 1).sum() >= 5
+    # verdicts stored for the judged pairs only, read back by a rerun: the same clusters, nothing judged again
+    saved = store.Stored(None, judged=store.verdict_table(claims["claim_id"].to_list(), lazy.candidates,
+                                                          lazy.judgement, lazy.judged))
+    ids = claims["claim_id"].to_list()
+    saved.seen = pl.DataFrame({"claim_id": sorted(ids), "claim_key": store.claim_keys(claims)}).cast(store.SEEN_SCHEMA)
+    _, row_of = store.unchanged(saved, ids, store.claim_keys(claims))
+    again, again_model = run(lazy=True, known=store.known_verdicts(saved, row_of, n))
+    assert again.clusters.equals(lazy.clusters) and again_model.calls == 0 and again.reused == int(lazy.judged.sum())

@@ -124,12 +124,16 @@ def known_verdicts(stored: Stored, row_of: np.ndarray, n: int) -> KnownVerdicts 
                          stored.judged["veto"].to_numpy()[keep][order])
 
 
-def verdict_table(claim_ids: list[str], cand: Candidates, verdict: Judgement) -> pl.DataFrame:
-    """This run's verdicts by position in claim-id order (what ``seen.parquet`` lists), sorted."""
+def verdict_table(claim_ids: list[str], cand: Candidates, verdict: Judgement,
+                  judged: np.ndarray | None = None) -> pl.DataFrame:
+    """This run's verdicts by position in claim-id order (what ``seen.parquet`` lists), sorted; only the
+    ``judged`` pairs when given (a pair never judged has no verdict to reuse)."""
     rank = claim_id_rank(claim_ids)
     a, b = rank[cand.i], rank[cand.j]
     lo, hi = np.minimum(a, b), np.maximum(a, b)
     order = np.lexsort((hi, lo))
+    if judged is not None:
+        order = order[np.asarray(judged, bool)[order]]
     return pl.DataFrame({"a": lo[order], "b": hi[order], "same": np.asarray(verdict.same, bool)[order],
                          "veto": np.asarray(verdict.veto, bool)[order]}).cast(JUDGED_SCHEMA)
 
