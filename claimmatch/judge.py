@@ -211,7 +211,13 @@ class NLIJudge:
             self.reverse_skipped += len(scored) - len(ask)
         same, veto = decide(sims, ab, ba, agree, clash, self.threshold, self.contradiction_threshold,
                             self.entailment_threshold, self.frame_entailment_threshold)
-        veto &= ~same_words(texts_a, texts_b)  # a text does not contradict itself, whatever the model says
+        # A text does not contradict itself, whatever the model says: decided as if no veto were in reach
+        # (lifting the veto alone left the pair unjoined, so exact duplicates still split across clusters).
+        alike = same_words(texts_a, texts_b)
+        if alike.any():
+            same[alike], veto[alike] = decide(sims[alike], ab[alike], ba[alike], agree[alike], clash[alike],
+                                              self.threshold, np.inf, self.entailment_threshold,
+                                              self.frame_entailment_threshold)
         return Judgement(same=same, link_sim=link_similarity(same, sims, self.threshold), veto=veto, nli_ab=ab,
                          nli_ba=ba)
 
