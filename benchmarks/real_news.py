@@ -115,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     ab = np.asarray(model.predict(list(zip(ta, tb, strict=True)), batch_size=64), np.float32)
     ba = np.asarray(model.predict(list(zip(tb, ta, strict=True)), batch_size=64), np.float32)
     rel = [frame_relation(Frame.of([a]), Frame.of([b])) for a, b in zip(rows_a, rows_b, strict=True)]
-    agree = np.array([r[0] for r in rel]); clash = np.array([r[1] for r in rel])
+    agree = np.array([r[0] for r in rel])
+    clash = np.array([r[1] for r in rel])
     gold = np.array([p["labels"] == ["same", "same"] for p in pairs])
     dev = np.array([is_dev(p["a"], p["b"]) for p in pairs])
     w = weights(sims, np.array([p["sampled_as_joined"] for p in pairs]), labels["sampling"])

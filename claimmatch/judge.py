@@ -7,6 +7,7 @@ share a cluster, e.g. NLI says they contradict). Judges are pluggable: cosine no
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -49,12 +50,12 @@ class Frame:
     def of(cls, rows: Sequence[dict]) -> Frame:
         """The frame of one claim row, or the union over a sentence's claims (negative if its first is)."""
 
-        def values(key: str) -> frozenset[str]:
-            return frozenset(v.lower() for r in rows for v in (r.get(key) or []))
+        def values(key: str) -> list[str]:
+            return [v for r in rows for v in (r.get(key) or [])]
 
         preds = frozenset(r["predicate"] for r in rows if r.get("predicate")) - LIGHT_PREDICATES
-        return cls(preds, values("entities"), values("numbers"), values("dates"),
-                   bool(rows) and polarity_negative(rows[0]))
+        return cls(preds, frozenset(v.lower() for v in values("entities")), fact_values("numbers", values("numbers")),
+                   fact_values("dates", values("dates")), bool(rows) and polarity_negative(rows[0]))
 
 
 def frame_relation(a: Frame, b: Frame) -> tuple[bool, bool]:
@@ -66,19 +67,61 @@ def frame_relation(a: Frame, b: Frame) -> tuple[bool, bool]:
     give some and they do not fit, :func:`values_conflict`): "It is cutting 600 jobs" / "It is cutting 4,400 jobs" (cosine 0.90) and "The
     dollar edged lower on Tuesday" / "… on Wednesday" are two facts, however close their wording.
     """
-    conflict = values_conflict(a.numbers, b.numbers, nested_ok=True) or values_conflict(a.dates, b.dates, nested_ok=False)
+    conflict = values_conflict(a.numbers, b.numbers, "numbers") or values_conflict(a.dates, b.dates, "dates")
     clash = a.negated != b.negated or conflict
     shared = bool(a.predicates & b.predicates or a.entities & b.entities)
     return (shared and not clash), clash
 
 
-def values_conflict(x: frozenset[str], y: frozenset[str], nested_ok: bool) -> bool:
-    """Both claims give values and they do not fit together: none shared, or (numbers) neither set holds the
-    other, so "Braves 6, Padres 5" / "Braves 6, Rockies 4" conflict while "10 killed" / "10 killed, 20
-    wounded" do not."""
+_NUMBER_WORDS = {w: str(k) for k, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split())} | {w: str(10 * k) for k, w in enumerate(
+        "thirty forty fifty sixty seventy eighty ninety".split(), start=3)} | {"dozen": "12", "hundred": "100"}
+_MONTHS = {"jan": "january", "feb": "february", "mar": "march", "apr": "april", "jun": "june", "jul": "july",
+           "aug": "august", "sep": "september", "sept": "september", "oct": "october", "nov": "november",
+           "dec": "december"}
+# Ordinals rank things ("the fifth rate rise", "first-quarter"); they are not quantities two accounts give.
+_ORDINALS = frozenset("first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split())
+# Dates that name a day only relative to when the article was written: they cannot conflict with others.
+_RELATIVE = frozenset("today yesterday tomorrow tonight now recently last this next ago earlier later week "
+                      "weekend".split())
+
+
+def fact_values(kind: str, values: Sequence[str] | None) -> frozenset[str]:
+    """A claim's numbers or dates as the conflict rule compares them: "three" and "3.0" are "3", "1,200" is
+    "1200", ordinals ("fifth", "5th") are left out, "Sept. 11" is "september 11"; relative dates ("yesterday", "last week") are left out, since two
+    articles written on different days say them of one day."""
+    out: set[str] = set()
+    for value in values or []:
+        text = value.lower()
+        if kind == "numbers":
+            if text in _ORDINALS or re.fullmatch(r"\d+(st|nd|rd|th)", text):
+                continue
+            t = _NUMBER_WORDS.get(text, text.replace(",", ""))
+            try:
+                f = float(t)
+                t = str(int(f)) if f.is_integer() and abs(f) < 1e15 else repr(f)
+            except ValueError:
+                pass
+            out.add(t)
+        else:
+            words = re.findall(r"[a-z]+|\d+", text)
+            if words and not any(w in _RELATIVE for w in words):
+                out.add(" ".join(_MONTHS.get(w, w) for w in words))
+    return frozenset(out)
+
+
+def values_conflict(x: frozenset[str], y: frozenset[str], kind: str) -> bool:
+    """Both claims give values (:func:`fact_values`) and they do not fit together. Numbers fit when one set
+    holds the other ("10 killed" / "10 killed, 20 wounded"; not "Braves 6, Padres 5" / "Braves 6, Rockies
+    4"); dates fit when a date of one is part of a date of the other ("2001" / "december 2001"; not
+    "march 19" / "may 19", "monday" / "tuesday")."""
     if not x or not y:
         return False
-    return not (x <= y or y <= x) if nested_ok else not x & y
+    if kind == "numbers":
+        return not (x <= y or y <= x)
+    tokens_x, tokens_y = [set(v.split()) for v in x], [set(v.split()) for v in y]
+    return not any(a <= b or b <= a for a in tokens_x for b in tokens_y)
 
 
 @dataclass

@@ -12,7 +12,7 @@ from claimmatch.cluster import cluster_claims
 from claimmatch.config import Settings
 from claimmatch.contradict import find_contradictions
 from claimmatch.contradict.story import story_similarity
-from claimmatch.judge import Frame, NLIJudge, decide, frame_relation, reverse_can_change, values_conflict
+from claimmatch.judge import Frame, NLIJudge, decide, fact_values, frame_relation, reverse_can_change, values_conflict
 from claimmatch.nli_rules import same_words
 from claimmatch.pipeline import make_judge
 from claimmatch.store import build_faiss
@@ -183,13 +183,25 @@ def test_who_did_it_drops_pairs_whose_numbers_or_dates_do_not_fit(texts, numbers
 
 
 def test_numbers_that_nest_fit_and_others_or_disjoint_dates_conflict():
-    assert not values_conflict(frozenset({"10"}), frozenset({"10", "20"}), nested_ok=True)
-    assert not values_conflict(frozenset({"10", "20"}), frozenset({"10"}), nested_ok=True)
-    assert values_conflict(frozenset({"6", "5"}), frozenset({"6", "4"}), nested_ok=True)
-    assert values_conflict(frozenset({"600"}), frozenset({"4,400"}), nested_ok=True)
-    assert values_conflict(frozenset({"monday"}), frozenset({"friday"}), nested_ok=False)
-    assert not values_conflict(frozenset({"monday"}), frozenset({"monday", "friday"}), nested_ok=False)
-    assert not values_conflict(frozenset(), frozenset({"575"}), nested_ok=True)  # one side gives none
+    assert not values_conflict(frozenset({"10"}), frozenset({"10", "20"}), "numbers")
+    assert not values_conflict(frozenset({"10", "20"}), frozenset({"10"}), "numbers")
+    assert values_conflict(frozenset({"6", "5"}), frozenset({"6", "4"}), "numbers")
+    assert values_conflict(frozenset({"600"}), frozenset({"4400"}), "numbers")
+    assert values_conflict(frozenset({"monday"}), frozenset({"friday"}), "dates")
+    assert not values_conflict(frozenset({"monday"}), frozenset({"monday", "friday"}), "dates")
+    assert not values_conflict(frozenset(), frozenset({"575"}), "numbers")  # one side gives none
+    # a date that is part of the other fits; two days of one month do not
+    assert not values_conflict(frozenset({"2001"}), frozenset({"december 2001"}), "dates")
+    assert values_conflict(frozenset({"march 19"}), frozenset({"may 19"}), "dates")
+
+
+def test_numbers_and_dates_are_compared_in_one_spelling():
+    assert fact_values("numbers", ["three", "4.0", "1,200", "43.52", "fifth", "5th"]) == {"3", "4", "1200", "43.52"}
+    assert fact_values("dates", ["Sept. 11", "yesterday", "last week", "Dec 5"]) == {"september 11", "december 5"}
+    # spelled differently, the same facts: no conflict (MRPC paraphrases: "three percent" / "3 percent")
+    a = Frame.of([{"predicate": "rise", "entities": [], "numbers": ["three"], "dates": ["Sept. 11"]}])
+    b = Frame.of([{"predicate": "rise", "entities": [], "numbers": ["3"], "dates": ["September 11", "today"]}])
+    assert frame_relation(a, b) == (True, False)
 
 
 def _frame(numbers=(), dates=()) -> Frame:

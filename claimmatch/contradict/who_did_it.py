@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from claimmatch.judge import values_conflict
+from claimmatch.judge import fact_values, values_conflict
 
 # Verbs that say nothing about who did something: copulas, possession, reporting, light verbs.
 LIGHT_VERBS = frozenset(
@@ -355,12 +355,12 @@ def _other_event(claims: pl.DataFrame, i: np.ndarray, j: np.ndarray) -> np.ndarr
     "violated the truce on Monday" / "broke it on Friday"). The same rule keeps such claims apart in the
     clustering judge's frames."""
     out = np.zeros(len(i), dtype=bool)
-    for col, nested_ok in (("numbers", True), ("dates", False)):
+    for col in ("numbers", "dates"):
         if col not in claims.columns or not len(i):
             continue
-        values = [frozenset(v.lower() for v in (x or [])) for x in claims[col].to_list()]
+        values = [fact_values(col, x) for x in claims[col].to_list()]
         for k, (a, b) in enumerate(zip(i.tolist(), j.tolist(), strict=True)):
-            out[k] |= values_conflict(values[a], values[b], nested_ok)
+            out[k] |= values_conflict(values[a], values[b], col)
     return out
 
 
