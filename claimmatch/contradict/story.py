@@ -3,8 +3,8 @@
 Outlets disagree about one event. NLI and who-did-it frames both read two claims as if they were about the
 same event: "Motorola to cut 1,000 jobs" / "Eli Lilly to cut 575 jobs" (who-did-it: same act, same
 target, other agents) and "Rashard Lewis scored 27 points" / "Charlie Hodgson scores 27 points" (NLI:
-contradiction 0.97). On a corpus of many stories nearly all such flags pair two stories (AG News test:
-2,587 flags, none a disagreement). The mean of a document's claim vectors places the document; reports
+contradiction 0.97). On a corpus of many stories such flags pair two stories (AG News test:
+2,587 flags; every one a reader checked was two events). The mean of a document's claim vectors places the document; reports
 of one story lie close (the five seed articles: 0.85 to 0.94 pairwise), two unrelated AG News articles
 rarely do (99.9th percentile 0.55). A one-claim document (a headline in a table) is its claim.
 """
