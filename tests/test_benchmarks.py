@@ -81,3 +81,32 @@ def test_corpus_projection_fits_calls_per_claim_as_a_power_of_size() -> None:
     assert row["incremental_model_calls"] == 32_000  # 16 per new claim at 10k, doubled by the density growth
     assert row["peak_rss_mib"] == 500 + 1_000 and proj["rss_mib_per_1000_claims"] == 10.0  # a line through both
     assert projection(runs[:1]) is None  # one size cannot give a growth rate
+
+
+def test_arc_end_to_end_draws_distinct_pairs_and_scores_links_and_clusters() -> None:
+    import polars as pl
+
+    from benchmarks.arc_end_to_end import sample_pairs, score_run
+
+    rows = [{"text_a": f"claim {k % 3}", "text_b": f"post {k}", "label": ("agree", "disagree")[k % 2]}
+            for k in range(12)]
+    pairs = sample_pairs(rows, 2, seed=0)
+    assert pairs == sample_pairs(rows, 2, seed=0) and [p["label"] for p in pairs] == ["disagree", "agree"] * 2
+    assert len({p["text_b"] for p in pairs}) == 4 and len({p["text_a"] for p in pairs}) == 3  # only 3 claims
+    assert len(sample_pairs(rows, 10, seed=0)) == 12  # a pool too small gives what it has, posts still distinct
+
+    pairs = [{"text_a": "a", "text_b": "b", "label": lab} for lab in ("disagree", "agree", "disagree", "agree")]
+    claims = pl.DataFrame({"doc_id": ["arc0-claim", "arc0-post", "arc1-claim", "arc1-post", "arc1-post",
+                                      "arc2-claim", "arc2-post"],
+                           "cluster_id": [0, 1, 2, 3, 2, 4, 5]})  # arc3 gave no claim at all
+    contra = pl.DataFrame({"doc_id_a": ["arc0-claim", "arc2-post"], "doc_id_b": ["arc0-post", "arc1-claim"],
+                           "basis": ["nli", "who-did-it"]})  # the second joins two different pairs
+    out = score_run(pairs, claims, contra, np.array([0.8, 0.5, 0.7, np.nan]), story_threshold=0.75)
+    assert out["disagree_linked"] == {"share": 0.5, "count": 1, "of": 2}
+    assert out["agree_linked"]["count"] == 0 and out["agree_same_cluster"] == {"share": 0.5, "count": 1, "of": 2}
+    assert out["disagree_same_cluster"]["count"] == 0
+    assert out["linked_by_basis"] == {"disagree": {"nli": 1}, "agree": {"nli": 0}}
+    assert out["contradiction_rows"] == {"within_a_pair": 1, "across_pairs": 1, "total": 2}
+    assert out["pairs_without_claims"] == {"claim_doc": 1, "post_doc": 1}
+    assert out["story_cosine"]["disagree"]["at_or_above_story_threshold"] == 1
+    assert out["story_cosine"]["agree"]["n"] == 1
