@@ -37,6 +37,10 @@ _HEADLINE_LEAD = re.compile(r"^(?P<lead>[^:]{1,60}?)\s*:\s+(?P<rest>\S.*)$")
 _POSSESSIVE = re.compile(r"\b(?!(?:It|That|Here|What|There|Who|Where|How|Let)[’']s\b)[A-Z][\w.-]*[’']s\b")
 # "Iraq war was illegal: Chirac": a short trailing name after the colon is the speaker.
 _TRAILING_NAME = re.compile(r"^(?:[A-Z][\w.’'-]*)(?:\s+[A-Z][\w.’'-]*){0,2}$")
+# "San Diego fiscally sound, mayor says": a headline whose source says it after a comma. The parser reads the
+# verbless (or title-case) part as nothing the verb reports, and "…, mayor says" alone states nothing.
+_TRAILING_SAYS = re.compile(r"^(?P<rest>\S.*?\S)\s*,\s+(?P<lead>[^,]{1,50}?)\s+(?:says|say|said)\s*[.!]?$",
+                            re.IGNORECASE)
 
 
 def _trailing_source(lead: str, rest: str) -> bool:
@@ -77,6 +81,7 @@ class _Unit:
     is_title: bool
     headline: bool
     lead: str | None = None  # "Fed's Plosser: …" / "…: Chirac": the speaker when it names one
+    sole: bool = False  # the document's only text (a row of a table, a one-line file): one word is a claim
 
 
 def _units(docs: Sequence[Document]) -> list[_Unit]:
@@ -86,16 +91,28 @@ def _units(docs: Sequence[Document]) -> list[_Unit]:
         title = " ".join(doc.title.split())
         one_liner = len(spans) <= 1
         if title:
-            m = _HEADLINE_LEAD.match(title)
-            if m and _trailing_source(m.group("lead"), m.group("rest")):
-                units.append(_Unit(d, 0, title, m.group("lead"), 0, 0, True, True, m.group("rest")))
-            elif m and len(m.group("lead").split()) <= 5 and sum(w.isalpha() for w in m.group("rest").split()) >= 2:
-                units.append(_Unit(d, 0, title, m.group("rest"), m.start("rest"), 0, True, True, m.group("lead")))
-            else:
-                units.append(_Unit(d, 0, title, title, 0, 0, True, True))
+            units.append(_headline_unit(d, title, sole=not spans))
         for k, (a, b) in enumerate(spans, 1):
-            units.append(_Unit(d, k, doc.text[a:b], doc.text[a:b], a, a, False, one_liner and not title))
+            if one_liner and not title:
+                units.append(_headline_unit(d, doc.text[a:b], sole=True, sentence_id=k, offset=a))
+            else:
+                units.append(_Unit(d, k, doc.text[a:b], doc.text[a:b], a, a, False, False))
     return units
+
+
+def _headline_unit(d: int, text: str, *, sole: bool, sentence_id: int = 0, offset: int = 0) -> _Unit:
+    """A title or a one-line document: its source, named after a colon or before "says", is the speaker."""
+    is_title = sentence_id == 0
+    m = _HEADLINE_LEAD.match(text)
+    if m and _trailing_source(m.group("lead"), m.group("rest")):
+        return _Unit(d, sentence_id, text, m.group("lead"), offset, offset, is_title, True, m.group("rest"), sole)
+    if m and len(m.group("lead").split()) <= 5 and sum(w.isalpha() for w in m.group("rest").split()) >= 2:
+        return _Unit(d, sentence_id, text, m.group("rest"), offset + m.start("rest"), offset, is_title, True,
+                     m.group("lead"), sole)
+    m = _TRAILING_SAYS.match(text)
+    if m and len(m.group("lead").split()) <= 5 and len(m.group("rest").split()) >= 2:
+        return _Unit(d, sentence_id, text, m.group("rest"), offset, offset, is_title, True, m.group("lead"), sole)
+    return _Unit(d, sentence_id, text, text, offset, offset, is_title, True, None, sole)
 
 
 # "al- Nusra" (a stray space after the Arabic article, as printed by one seed outlet) splits the parse in two.
@@ -123,8 +140,8 @@ def extract_claims(docs: Sequence[Document], batch_size: int = 256) -> pl.DataFr
     previous: tuple[int, int, str | None] | None = None  # (doc, end offset, subject) of the last body sentence
     for unit, parsed in zip(units, parse((parser_form(u.text) for u in units), batch_size), strict=True):
         doc = docs[unit.doc]
-        props = propositions(parsed, headline=unit.headline)
-        if unit.lead is not None and (_POSSESSIVE.search(unit.lead) or unit.offset == 0):
+        props = propositions(parsed, headline=unit.headline, min_words=1 if unit.sole else 2)
+        if unit.lead is not None and (_POSSESSIVE.search(unit.lead) or unit.offset == unit.sent_offset):
             props = [_with(p, speaker=p.speaker or unit.lead) for p in props]
         antecedent = None
         if previous is not None and previous[0] == unit.doc and not unit.is_title \

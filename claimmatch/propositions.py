@@ -417,10 +417,11 @@ def _has_verb(tokens) -> bool:
     return any(t.pos_ in {"VERB", "AUX"} for t in tokens)
 
 
-def propositions(sent, *, headline: bool = False) -> list[Proposition]:
+def propositions(sent, *, headline: bool = False, min_words: int = 2) -> list[Proposition]:
     """The atomic claims of one parsed sentence (a spaCy Doc), in reading order.
 
-    ``headline`` (titles, one-sentence documents): a verbless sentence is a claim too.
+    ``headline`` (titles, one-sentence documents): a verbless sentence is a claim too, if it has
+    ``min_words`` words with a letter ("76ers 114, Wizards 107"; a row of a table is a claim with one).
     """
     tokens = list(sent)
     if not tokens:
@@ -557,7 +558,7 @@ def propositions(sent, *, headline: bool = False) -> list[Proposition]:
                                      dates=dates, passive=True)))
     if not out and headline:
         kept = _tidy(tokens)
-        if sum(t.is_alpha for t in kept) >= 2:
+        if sum(any(c.isalpha() for c in t.text) for t in kept) >= min_words:
             ents, nums, dates = _mentions(kept)
             root = next((t for t in kept if t.dep_ == "ROOT"), kept[0])
             out.append((root.i, Proposition(_readable(_join(kept)), kept[0].idx, kept[-1].idx + len(kept[-1].text),

@@ -153,6 +153,35 @@ def test_headline_with_a_source_after_the_colon():
     assert first["c"]["speaker"] != "19 killed"
 
 
+def test_headline_with_its_source_before_says():
+    """AG News titles that gave no claim: "…, mayor says" was read as a bare reporting verb and dropped."""
+    titles = {"a": "San Diego fiscally sound, mayor says", "b": "TSA Deal Overpaid Boeing, Report Says",
+              "c": "Cingular to Reduce Work Force by Roughly 10 Percent, CEO Says"}
+    df = extract_claims([Document(doc_id=k, text="", title=t) for k, t in titles.items()])
+    rows = {r["doc_id"]: r for r in df.iter_rows(named=True)}
+    assert set(rows) == set(titles)
+    assert rows["a"]["text"] == "San Diego fiscally sound." and rows["a"]["speaker"] == "mayor"
+    assert rows["b"]["speaker"] == "Report" and "says" not in rows["b"]["text"].lower()
+    assert rows["c"]["speaker"] == "CEO" and rows["c"]["numbers"] == ["10"]
+    # A body sentence keeps the parser's reading.
+    body = extract_claims([Document(doc_id="x", text="Opening line here. The harbour was closed, the mayor said.")])
+    assert "The harbour was closed." in body["text"].to_list()
+
+
+def test_a_row_of_a_table_is_a_claim_however_short(tmp_path):
+    """A headline table gives a claim per row: a score line, a one-word item; a bare number states nothing."""
+    table = tmp_path / "rows.jsonl"
+    table.write_text('{"claim": "76ers 114, Wizards 107"}\n{"claim": "Transactions"}\n{"claim": "2016"}\n',
+                     encoding="utf-8")
+    docs = clean_documents(load_documents([table]))
+    df = extract_claims(docs)
+    assert df["text"].to_list() == ["76ers 114, Wizards 107.", "Transactions."]
+    assert documents_without_claims(docs, df) == ["rows:3"]
+    # A one-word title above an article's body is no claim: the body speaks for the article.
+    titled = extract_claims([Document(doc_id="t", title="Transactions", text="The club signed two players.")])
+    assert titled["text"].to_list() == ["The club signed two players."]
+
+
 def test_a_speaker_or_doer_alone_is_no_claim():
     """Seed fragments that clustered across outlets: a reporting verb with nothing reported, a bare "do"."""
     text = ("A Syrian regime forces source said. The Russia-supported Syria's regular forces do. "
