@@ -27,8 +27,8 @@ vectors (what the story gate, ``story_threshold``, compares today).
     python -m benchmarks.arc_end_to_end --nli-model DIR --per-label 100
 
 Cost: one pipeline run per split over 4 × per-label documents (about 8-9 claims per post). On one core
-of a shared 2-core machine with cold caches: 33 s with the defaults (both splits), 43 s with the story
-gate off; one split with the gate off, 28 s at 60 per label and 43 s at 120 (NLI calls grow faster than
+of a shared 2-core machine with cold caches: 30 s with the defaults (both splits), 47 s with the story
+gate off; one split with the gate off, 21 s at 60 per label and 35 s at 120 (NLI calls grow faster than
 the corpus, 1,333 → 5,004, as more claims share subjects). Peak RSS 1.2 GB.
 """
 
