@@ -101,8 +101,18 @@ def _load_outlet_map(path: Path | None) -> dict[str, str]:
 
 
 def guess_title(text: str) -> str:
-    """First non-empty line that reads like a headline; skips date stamps and stray fragments."""
+    """First non-empty line that reads like a headline; skips date stamps and stray fragments.
+
+    A text of one line is its own headline (a row of a headline table, "Reform a Boon for Funds? (Reuters)",
+    "The Handbag? Total Knockoff. The Price Tag? All Too Real.") unless it is longer than a headline and holds
+    two sentences of three words or more, ended by a full stop, "!" or "?" (not ";", which
+    headlines use to join two: "Baxter Ends Flu Vaccine Trial; Cites Side Effects"): one paragraph of a post or a comment has no
+    title, its sentences are its body.
+    """
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if len(lines) == 1 and len(lines[0].split()) > _HEADLINE_WORDS and \
+            sum(len(part.split()) >= 3 for part in _sentences(lines[0])) >= 2:
+        return ""
     for ln in lines[:8]:
         words = re.findall(r"[^\W\d_]{2,}", ln)
         if len(words) >= 3 and not _DATE_LINE.search(ln):
@@ -110,14 +120,31 @@ def guess_title(text: str) -> str:
     return lines[0] if lines else ""
 
 
+# A sentence end inside one line: a full stop, "!" or "?" after a lower-case word that is no abbreviation
+# ("U.S. Says", "No. 21", "Jan. 1", "Sen. Kerry" end nothing), then a capital.
+_SENTENCE_END = re.compile(r"(\w*)[.!?][\"'”’)]*\s+(?=[\"“‘(]?[A-Z])")
+_HEADLINE_WORDS = 20  # longest AG News test title: 17 words; ARC claims: at most 13, ARC posts: at least 40
+_ABBREVIATIONS = frozenset("govt pct mr mrs ms dr sen rep gov gen col lt sgt st mt jr sr inc corp co ltd vs no jan feb mar "
+                           "apr jun jul aug sep sept oct nov dec".split())
+
+
+def _sentences(line: str) -> list[str]:
+    parts, start = [], 0
+    for m in _SENTENCE_END.finditer(line):
+        word = m.group(1)
+        if len(word) >= 2 and word[-2:].islower() and word.lower() not in _ABBREVIATIONS:
+            parts.append(line[start:m.end()])
+            start = m.end()
+    return [*parts, line[start:]]
+
+
 _DATE_LINE = re.compile(r"^\W*(\w+day\s+)?\d{1,2}\s+\w+\s+\d{4}\b|story code", re.IGNORECASE)
 
 
 def _text_document(path: Path, text: str) -> Document | None:
-    title = guess_title(text)
-    if not title:
+    if not text.strip():
         return None
-    return Document(doc_id=path.stem, text=text, title=title, source=str(path))
+    return Document(doc_id=path.stem, text=text, title=guess_title(text), source=str(path))
 
 
 def _row_document(row: dict, path: Path, where: str, row_no: int) -> Document:

@@ -109,3 +109,21 @@ def test_claim_tables_without_ids(tmp_path: Path):
     (tmp_path / "bad.jsonl").write_text('{"id": "", "claim": "x"}\n', encoding="utf-8")
     with pytest.raises(InputError, match=r"bad\.jsonl:1: row has an empty 'id'"):
         load_documents([tmp_path / "bad.jsonl"])
+
+
+def test_a_one_paragraph_row_of_several_sentences_has_no_title(tmp_path):
+    """A post or comment in one line is a body (its sentences are claims with context), not a headline;
+    a short row stays a headline even with two sentences, and a first line above a body stays the title."""
+    post = ("No, Iran cannot help the United States in Syria. Its goal is to complete its nuclear program, "
+            "and the U.S. knows it.")
+    rows = tmp_path / "posts.jsonl"
+    rows.write_text(json.dumps({"text": post}) + "\n"
+                    + json.dumps({"text": "The Handbag? Total Knockoff. The Price Tag? All Too Real."}) + "\n"
+                    + json.dumps({"text": "Portville harbour closed\nThe harbour was closed. Ships waited."}) + "\n",
+                    encoding="utf-8")
+    docs = load_documents([rows])
+    assert [d.title for d in docs] == ["", "The Handbag? Total Knockoff. The Price Tag? All Too Real.",
+                                       "Portville harbour closed"]
+    one_paragraph = tmp_path / "note.txt"
+    one_paragraph.write_text(post + "\n", encoding="utf-8")
+    assert load_documents([one_paragraph])[0].title == ""
