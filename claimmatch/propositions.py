@@ -138,7 +138,7 @@ def _is_clause_head(tok) -> bool:
         first = min(t.i for t in tok.subtree)
         return first > 0 and tok.doc[first - 1].text in {",", "—", "–", "("}
     if tok.dep_ == "ccomp" and tok.head.lemma_.lower() not in REPORTING and not any(
-            c.dep_ == "mark" for c in tok.children):
+            c.dep_ == "mark" for c in tok.children) and not _comma_splice(tok):
         return False  # "make militants split off": a complement, not a clause of its own
     if tok.dep_ in {"advcl", "ccomp"} and tok.tag_ == "VBG" and not any(
             c.dep_ in {"aux", "auxpass", "mark"} for c in tok.children):
@@ -149,6 +149,40 @@ def _is_clause_head(tok) -> bool:
             base = base.head
         return _is_clause_head(base) and (_subject(tok) is not None or _subject(base) is not None)
     return _subject(tok) is not None
+
+
+_SPLICE_OPENERS = {"intj", "punct", "advmod", "cc", "discourse"}
+_SPLICE_COMPLEMENTS = {"dobj", "attr", "acomp", "xcomp", "dative", "oprd", "ccomp", "agent"}
+
+
+def _comma_splice(tok) -> bool:
+    """ "No, Iran cannot help the US in Syria, its goal is …": a clause with its own subject before a comma and
+    another clause, which the parser hangs on the second clause's verb as if that verb reported it."""
+    start, end, head = min(t.i for t in tok.subtree), max(t.i for t in tok.subtree), tok.head
+    subject, own_subject = _subject(head), _subject(tok)
+    if not (tok.i < head.i and own_subject is not None and end + 1 < head.i and tok.doc[end + 1].text in {",", ";"}
+            and subject is not None and subject.i > end):
+        return False
+    # The first clause opens the sentence with its subject ("The last time X managed …, his club was …" is
+    # not two claims).
+    if start != tok.sent.start or any(t.dep_ not in _SPLICE_OPENERS for t in tok.doc[start:own_subject.left_edge.i]):
+        return False
+    # … and the second its own subject after the comma: not "…, a few days after Intel disclosed …", not a
+    # relative "…, that means …".
+    if any(t.dep_ not in _SPLICE_OPENERS for t in tok.doc[end + 2:subject.left_edge.i]) or \
+            subject.lower_ in RELATIVE:
+        return False
+    # Neither a first clause that reports the second ("Bud tells DC, a deal is a deal") nor a bare "is"
+    # ("The old axiom is; you have to keep shooting").
+    if tok.lemma_.lower() in REPORTING or (tok.pos_ == "AUX" and not any(c.i > tok.i and c.dep_ != "punct"
+                                                                         for c in tok.children)):
+        return False
+    # The second clause says something of its own ("blamed the army"); "…, officials fear." only reports it,
+    # and "…, the companies plan to announce Tuesday." too.
+    if head.lemma_.lower() in INTENT or any(c.dep_ == "xcomp" and c.lemma_.lower() in REPORTING
+                                             for c in head.children):
+        return False
+    return any(c.dep_ in _SPLICE_COMPLEMENTS and c.i > head.i for c in head.children)
 
 
 def _wh_clause(tok) -> bool:

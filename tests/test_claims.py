@@ -39,6 +39,32 @@ def test_coordinated_main_clauses_are_two_claims():
     assert rows[0]["dates"] == ["Monday"]
 
 
+def test_comma_splice_is_two_claims_each_with_its_own_negation():
+    """ARC post: the parser hangs the first clause on the second's verb, so the negation went with it."""
+    rows = claims_of("No, Iran cannot help the United States in Syria, its goal is to complete its nuclear program.")
+    first = only(rows, "Iran cannot help")
+    assert first["negated"] and first["predicate"] == "help" and first["text"].endswith("in Syria.")
+    assert only(rows, "Its goal")["negated"] is False
+    splice = claims_of("Javy Lopez drove in four runs, Daniel Cabrera became the first rookie to win 10 games.")
+    assert [r["text"] for r in splice] == ["Javy Lopez drove in four runs.",
+                                          "Daniel Cabrera became the first rookie to win 10 games."]
+
+
+@pytest.mark.parametrize("sentence", [
+    "The truce will fail, officials fear.",  # the second clause reports the first
+    "Red Hat has acquired the Netscape server products of AOL, the companies plan to announce Thursday.",
+    "Meanwhile Bud tells DC, a deal is a deal.",  # the first clause reports the second
+    "AMD is expected to unveil its most powerful desktop processors to date this week, a few days after rival "
+    "Intel disclosed changes to its desktop processor road map.",
+])
+def test_a_comma_is_no_splice_where_one_clause_reports_or_modifies_the_other(sentence):
+    rows = claims_of(sentence)
+    assert len(rows) <= 2 and not any(r["text"].lower().startswith(("the companies plan", "a few days after"))
+                                      for r in rows), [r["text"] for r in rows]
+    if "officials fear" in sentence:
+        assert [r["text"] for r in rows] == [sentence]
+
+
 def test_coordinated_verbs_share_their_subject():
     rows = claims_of("President Vladimir Putin withdrew some of the Russian forces, but kept up strikes.")
     texts = [r["text"] for r in rows]
