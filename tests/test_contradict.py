@@ -228,6 +228,15 @@ def test_no_who_did_it_pair_without_a_real_conflict(change, why):
     assert pairs.is_empty(), why
 
 
+def test_a_hyphen_does_not_make_another_party():
+    """"Kremlin-backed" and "Kremlin backed" are one agent: joining the hyphenated words ("kremlinbacked")
+    gave the embedder a word it does not know, and so a party of its own."""
+    rows = [("o1", "Kremlin-backed shelled the hospital.", "Kremlin-backed", "shell", "the hospital"),
+            ("o2", "Kremlin backed shelled the hospital.", "Kremlin backed", "shell", "the hospital")]
+    _, pairs, _ = who_case(rows)
+    assert pairs.is_empty()
+
+
 def test_who_did_it_pair_that_nli_calls_the_same_claim_is_dropped():
     rows = [("o1", "The army shelled the hospital.", "the army", "shell", "the hospital"),
             ("o2", "The army shelled the hospital.", "Army units", "shell", "the hospital")]

@@ -37,9 +37,11 @@ PRONOUNS = frozenset("it he she they we i you him her them us me this that these
 _DETERMINERS = frozenset("the a an its their his her our your this that these those some".split())
 
 
-def normalize(phrase: str) -> str:
-    """Lower case, no leading determiner, no hyphens ("The cease-fire" → "ceasefire")."""
-    words = re.findall(r"[\w’']+", phrase.lower().replace("-", ""))
+def normalize(phrase: str, hyphen: str = "") -> str:
+    """Lower case, no leading determiner, hyphens joined ("The cease-fire" → "ceasefire") or, for parties,
+    spaced ("Nusra-linked rebels" → "nusra linked rebels": "nusralinked" is no word to the embedder, which
+    then reads the phrase as "rebels" alone)."""
+    words = re.findall(r"[\w’']+", phrase.lower().replace("-", hyphen))
     while words and words[0] in _DETERMINERS:
         words.pop(0)
     return " ".join(words)
@@ -306,7 +308,7 @@ def frame_pairs(claims: pl.DataFrame, clusters: np.ndarray, claim_vectors: np.nd
         return FramePairs(np.zeros(0, np.int64), np.zeros(0, np.int64), pl.DataFrame(schema=TARGET_SCHEMA))
     pick = rows.tolist()
     agent_col, pred_col, patient_col = (claims[c].to_list() for c in ("agent", "predicate", "patient"))
-    agents_n = [normalize(agent_col[r]) for r in pick]
+    agents_n = [normalize(agent_col[r], hyphen=" ") for r in pick]
     preds = [pred_col[r].lower() for r in pick]
     patients_n = [normalize(patient_col[r]) for r in pick]
     patients = encode(patients_n)
