@@ -7,10 +7,13 @@ share a cluster, e.g. NLI says they contradict). Judges are pluggable: cosine no
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -63,14 +66,32 @@ def frame_relation(a: Frame, b: Frame) -> tuple[bool, bool]:
 
     agree: a shared predicate (not a light verb) or a shared entity, the same polarity, and no conflicting
     numbers or dates. A shared date alone is not agreement: "talks begin on Wednesday" and "elections are
-    held on Wednesday" are different claims. clash: opposite polarity, or conflicting numbers or dates (both
+    held on Wednesday" are different claims. clash: opposite polarity, opposite acts (:func:`opposite_acts`:
+    "Rim should be raised" / "they should lower the rim", cosine 0.76), or conflicting numbers or dates (both
     give some and they do not fit, :func:`values_conflict`): "It is cutting 600 jobs" / "It is cutting 4,400 jobs" (cosine 0.90) and "The
     dollar edged lower on Tuesday" / "… on Wednesday" are two facts, however close their wording.
     """
     conflict = values_conflict(a.numbers, b.numbers, "numbers") or values_conflict(a.dates, b.dates, "dates")
-    clash = a.negated != b.negated or conflict
+    clash = a.negated != b.negated or conflict or opposite_acts(a.predicates, b.predicates)
     shared = bool(a.predicates & b.predicates or a.entities & b.entities)
     return (shared and not clash), clash
+
+
+_ANTONYMS = Path(__file__).resolve().parent / "lexicon" / "verb_antonyms.json"
+
+
+@functools.cache
+def verb_antonyms() -> frozenset[tuple[str, str]]:
+    """WordNet 3.0's verb antonym pairs, each pair sorted (built by scripts/build_verb_antonyms.py)."""
+    return frozenset((a, b) for a, b in json.loads(_ANTONYMS.read_text(encoding="utf-8"))["pairs"])
+
+
+def opposite_acts(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Whether a verb of one claim is the antonym of a verb of the other (raise / lower, win / lose, accept /
+    reject), neither being a verb of both: "shares rose, bonds fell" and "shares rose" do not oppose."""
+    pairs = verb_antonyms()
+    a, b = a - NEGATIVE_PREDICATES, b - NEGATIVE_PREDICATES  # "excluded" is "not included": polarity reads it
+    return any((min(p, q), max(p, q)) in pairs for p in a - b for q in b - a)
 
 
 _NUMBER_WORDS = {w: str(k) for k, w in enumerate(

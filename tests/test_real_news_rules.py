@@ -242,6 +242,34 @@ def test_clustering_keeps_conflicting_numbers_apart_at_cosine_0_9(texts, numbers
     assert (cid[0] == cid[1]) == joined
 
 
+@pytest.mark.parametrize("a, b, clash", [
+    ({"raise"}, {"lower"}, True),  # "Rim should be raised." / "Maybe they should LOWER the rim." (ARC)
+    ({"win"}, {"lose"}, True),
+    ({"accept"}, {"reject"}, True),
+    ({"rise", "fall"}, {"rise"}, False),  # "shares rose, bonds fell" / "shares rose": no verb opposes
+    ({"raise"}, {"hold"}, False),
+])
+def test_frames_whose_verbs_are_antonyms_clash(a, b, clash):
+    fa = Frame.of([{"predicate": p, "entities": ["Rim"]} for p in sorted(a)])
+    fb = Frame.of([{"predicate": p, "entities": ["Rim"]} for p in sorted(b)])
+    assert frame_relation(fa, fb)[1] is clash
+    assert frame_relation(fb, fa)[1] is clash
+
+
+def test_opposite_acts_stay_apart_at_high_cosine():
+    """An NLI model that misses the antonym (ARC: 0.80 one way, 0.22 the other) cannot join them."""
+    claims = frame(["Rim should be raised.", "They should lower the rim."], ["o1", "o2"]).with_columns(
+        pl.Series("predicate", ["raise", "lower"]), pl.Series("negated", [False, False]),
+        pl.Series("entities", [[], []], dtype=pl.List(pl.String)),
+        pl.Series("numbers", [[], []], dtype=pl.List(pl.String)),
+        pl.Series("dates", [[], []], dtype=pl.List(pl.String)))
+    vectors = unit([[1.0, 0.0], [0.9, np.sqrt(1 - 0.81)]])
+    judge = NLIJudge(FakeNLI(), threshold=0.8, candidate_threshold=0.4, contradiction_threshold=0.6,
+                     entailment_threshold=0.5)
+    res = cluster_claims(claims, vectors, build_faiss(vectors), judge, k=2)
+    assert res.claims["cluster_id"].n_unique() == 2
+
+
 # a text never contradicts itself
 
 
