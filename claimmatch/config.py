@@ -75,6 +75,9 @@ class Settings:
     # target_threshold similar) by different agents (agents less than agent_threshold similar), in claims at
     # least who_subject_threshold similar. See docs/EVALUATION.md, "Who did it, from frames".
     predicate_threshold: float = 0.70
+    # Two different verbs name one act only if the verbs alone are at least this alike and not antonyms: the
+    # lowest of the same-act verb pairs measured (shell / bomb 0.35; docs/EVALUATION.md, "Who did it").
+    verb_threshold: float = 0.35
     target_threshold: float = 0.5
     agent_threshold: float = 0.3
     who_subject_threshold: float = 0.0
@@ -146,8 +149,8 @@ def load_settings(config_path: Path | None = None, overrides: dict[str, Any] | N
 
 def _validate(s: Settings) -> None:
     for name in ("threshold", "candidate_threshold", "contradiction_threshold", "entailment_threshold",
-                 "frame_entailment_threshold", "predicate_threshold", "target_threshold", "agent_threshold",
-                 "who_subject_threshold", "story_threshold"):
+                 "frame_entailment_threshold", "predicate_threshold", "verb_threshold", "target_threshold",
+                 "agent_threshold", "who_subject_threshold", "story_threshold"):
         value = getattr(s, name)
         if not -1.0 <= value <= 1.0:
             raise ClaimmatchError(f"setting '{name}' must lie between -1 and 1, got {value}")

@@ -572,3 +572,19 @@ def test_who_did_it_with_stored_target_cells_equals_a_full_pass(max_partners, mo
     assert len(full) > 5 and later.i.tolist() == full.i.tolist() and later.j.tolist() == full.j.tolist()
     assert later.targets.sort(pl.all()).equals(full.targets.sort(pl.all()))
     assert computed[0] < computed[1]  # the later run computed fewer rows than the run from scratch
+
+
+def test_two_verbs_name_one_act_only_if_the_verbs_alone_are_alike_and_not_antonyms():
+    """AG News who-did-it flags whose verb phrases met only through their target ("cover the surface of
+    Titan" / "lift the veil from the surface of Titan") are two acts; violate / breach (0.43) stay one."""
+    from claimmatch.contradict.who_did_it import _other_act
+
+    angle = {"violate": 0.0, "breach": np.arccos(0.43), "cover": 1.0, "lift": 1.0 + np.arccos(0.27),
+             "win": 2.0, "lose": 2.0 + np.arccos(0.68)}
+
+    def encode(words):
+        return np.array([[np.cos(angle[w]), np.sin(angle[w])] for w in words], np.float32)
+
+    claims = pl.DataFrame({"predicate": ["violate", "breach", "cover", "lift", "win", "lose", "shell", "shell"]})
+    i, j = np.array([0, 2, 4, 6]), np.array([1, 3, 5, 7])
+    assert _other_act(claims, i, j, encode, 0.35).tolist() == [False, True, True, False]

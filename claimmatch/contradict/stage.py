@@ -244,7 +244,7 @@ def find_contradictions(claims: pl.DataFrame, vectors: np.ndarray, faiss_index_o
                          target_threshold=settings.target_threshold, agent_threshold=settings.agent_threshold,
                          subject_threshold=settings.who_subject_threshold,
                          other_verb_claim_threshold=settings.candidate_threshold, within_outlet=settings.within_outlet,
-                         known_targets=known_targets)
+                         known_targets=known_targets, verb_threshold=settings.verb_threshold)
         n_frame_candidates, targets = len(fp), fp.targets
         story = story_similarity(doc_ids, vectors, fp.i, fp.j) >= settings.story_threshold
         n_frame_other_story = int((~story).sum())

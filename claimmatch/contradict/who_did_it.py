@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from claimmatch.judge import fact_values, values_conflict
+from claimmatch.judge import fact_values, values_conflict, verb_antonyms
 
 # Verbs that say nothing about who did something: copulas, possession, reporting, light verbs.
 LIGHT_VERBS = frozenset(
@@ -294,14 +294,16 @@ def frame_pairs(claims: pl.DataFrame, clusters: np.ndarray, claim_vectors: np.nd
                 encode: Callable[[list[str]], np.ndarray], *, predicate_threshold: float, target_threshold: float,
                 agent_threshold: float, subject_threshold: float, other_verb_claim_threshold: float = 0.45,
                 within_outlet: bool = False, max_partners: int = 50, max_cells: int = 2_000_000,
-                bf16: bool | None = None, known_targets: pl.DataFrame | None = None) -> FramePairs:
+                bf16: bool | None = None, known_targets: pl.DataFrame | None = None,
+                verb_threshold: float | None = None) -> FramePairs:
     """Pairs of claims giving the same act on the same target to different agents.
 
     ``encode`` returns L2-normalised vectors (the run's embedder), so similarities are dot products.
     Each frame is compared with the ``max_partners`` frames whose targets are most similar
     (:func:`target_partners`, which holds at most ``max_cells`` similarities at a time and takes ``bf16``).
     ``known_targets``: the ``targets`` of an earlier run with the same embedder and target threshold;
-    only the targets it lacks are compared with all the others.
+    only the targets it lacks are compared with all the others. ``verb_threshold``: two different verbs must
+    also be this close on their own and not antonyms (:func:`_other_act`); None: not asked.
     """
     rows = eligible_rows(claims)
     if len(rows) < 2:
@@ -348,7 +350,31 @@ def frame_pairs(claims: pl.DataFrame, clusters: np.ndarray, claim_vectors: np.nd
         found.append(codes[start:start + _TEST_PAIRS][ok])
     kept = np.concatenate(found) if found else np.zeros(0, np.int64)
     kept = kept[~_other_event(claims, kept // len(claims), kept % len(claims))]
+    if verb_threshold is not None:
+        kept = kept[~_other_act(claims, kept // len(claims), kept % len(claims), encode, verb_threshold)]
     return FramePairs(kept // len(claims), kept % len(claims), targets)
+
+
+def _other_act(claims: pl.DataFrame, i: np.ndarray, j: np.ndarray, encode: Callable[[list[str]], np.ndarray],
+               threshold: float) -> np.ndarray:
+    """Pairs whose two verbs name two acts: antonyms (win / lose, :func:`claimmatch.judge.verb_antonyms`), or
+    verbs less than ``threshold`` alike on their own. Their verb phrases passed the act test through the
+    target they share, which phrase embeddings weigh more than the verb ("cover the surface of Titan" /
+    "lift the veil from the surface of Titan", "offer camcorders" / "release camcorders")."""
+    out = np.zeros(len(i), dtype=bool)
+    preds = [(p or "").lower() for p in claims["predicate"].to_list()]
+    pa, pb = [preds[k] for k in i.tolist()], [preds[k] for k in j.tolist()]
+    differ = [k for k in range(len(i)) if pa[k] != pb[k]]
+    if not differ:
+        return out
+    words = sorted({pa[k] for k in differ} | {pb[k] for k in differ})
+    vec = np.asarray(encode(words), np.float32)
+    slot = {w: n for n, w in enumerate(words)}
+    antonyms = verb_antonyms()
+    for k in differ:
+        a, b = pa[k], pb[k]
+        out[k] = (min(a, b), max(a, b)) in antonyms or float(vec[slot[a]] @ vec[slot[b]]) < threshold
+    return out
 
 
 def _other_event(claims: pl.DataFrame, i: np.ndarray, j: np.ndarray) -> np.ndarray:
