@@ -342,7 +342,7 @@ def frame_pairs(claims: pl.DataFrame, clusters: np.ndarray, claim_vectors: np.nd
     del xs, ys, lo, hi, keep
     tests = (agents, act_vec, claim_vectors, preds, (agent_threshold, subject_threshold, predicate_threshold,
                                                       other_verb_claim_threshold),
-             (_max_norm(agents), _max_norm(np.asarray(claim_vectors)[rows]), _max_norm(act_vec)))
+             (_max_norm(agents), _max_norm(claim_vectors, rows), _max_norm(act_vec)))
     found: list[np.ndarray] = []
     for start in range(0, len(codes), _TEST_PAIRS):
         i, j = codes[start:start + _TEST_PAIRS] // len(claims), codes[start:start + _TEST_PAIRS] % len(claims)
@@ -432,9 +432,15 @@ def _dots(a: np.ndarray, b: np.ndarray, norm: float) -> tuple[np.ndarray, float]
     return dots, 2 * (a.shape[1] + 2) * 2.0 ** -24 * norm * norm + 1e-12
 
 
-def _max_norm(vectors: np.ndarray) -> float:
-    v = np.asarray(vectors, np.float32)
-    return float(np.sqrt(np.einsum("ij,ij->i", v, v, dtype=np.float64).max())) if len(v) else 0.0
+def _max_norm(vectors: np.ndarray, rows: np.ndarray | None = None, block: int = 16_384) -> float:
+    """The largest L2 norm among ``vectors`` (or its ``rows``), in float32 a block of rows at a time: the
+    claim vectors may be an index's float16 rows, and a float32 copy of them all is what this avoids."""
+    count = len(vectors) if rows is None else len(rows)
+    best = 0.0
+    for s in range(0, count, block):
+        v = np.asarray(vectors[s:s + block] if rows is None else vectors[rows[s:s + block]], np.float32)
+        best = max(best, float(np.sqrt(np.einsum("ij,ij->i", v, v, dtype=np.float64).max())))
+    return best
 
 
 def _embedding_tests(x, y, i, j, agents, act_vec, claim_vectors, preds, thresholds,
