@@ -236,6 +236,34 @@ def _stranded_subject(head):
     return None
 
 
+_AS_PREPS = {"as", "while", "after", "before", "since", "because", "when", "until", "though"}
+
+
+def _as_clause_subject(head):
+    """The subject of "X rose as a recovery in U.S. stocks encouraged investors" that the parser took for
+    the object of "as" (``pobj``), hanging "encouraged" on "rose" as a ``conj`` with no "and": without this,
+    the verb borrows the main clause's subject ("The Nikkei average encouraged investors"). None when a
+    coordinating word links the two verbs, or no such phrase ends right before the verb."""
+    if head.dep_ != "conj" or _subject(head) is not None or head.tag_ not in {"VBD", "VBZ", "VBP"}:
+        return None
+    main = head.head
+    if any(c.dep_ == "cc" and main.i < c.i < head.i for c in main.children) or any(
+            c.dep_ == "cc" for c in head.children):
+        return None
+    first = min([head.i, *(c.i for c in head.children if c.dep_ in {"aux", "auxpass", "neg", "advmod"}
+                           and c.i < head.i)])
+    if first == 0:
+        return None
+    last = head.doc[first - 1]
+    for tok in (last, *last.ancestors):
+        if tok.i == main.i:
+            break
+        if (tok.dep_ == "pobj" and tok.head.lower_ in _AS_PREPS
+                and max(t.i for t in tok.subtree) == first - 1):
+            return tok
+    return None
+
+
 def _noun_clause(tok) -> bool:
     """ "reports that P", "the fact that P": a clause with its own subject under a reporting noun."""
     return (tok.dep_ in {"acl", "ccomp"} and tok.pos_ in {"VERB", "AUX"} and tok.head.pos_ == "NOUN"
@@ -351,7 +379,7 @@ def _frame(head, kept: set[int], rel_antecedent: str | None, stranded=None) -> d
                 modality = child.lemma_.lower()
     negated = any(c.dep_ == "neg" for tok in {head, pred} for c in tok.children) or any(
         c.lower_ == "never" for c in head.children)
-    subj = _subject(head) or _borrowed_subject(head) or stranded
+    subj = _subject(head) or stranded or _borrowed_subject(head)
     agent = patient = None
     passive = subj is not None and (subj.dep_ in {"nsubjpass", "csubjpass"} or stranded is not None and subj.i == stranded.i and any(
         c.dep_ == "auxpass" for c in head.children))
@@ -508,12 +536,12 @@ def propositions(sent, *, headline: bool = False, min_words: int = 2) -> list[Pr
             appos_drop.update(span)
     subtrees = {h.i: {x.i for x in h.subtree} for h in heads}
     # A main-clause subject the parser hung on the preceding subordinate clause goes back to the main clause.
-    stranded = {h.i: s for h in heads if (s := _stranded_subject(h)) is not None}
+    stranded = {h.i: s for h in heads if (s := _stranded_subject(h) or _as_clause_subject(h)) is not None}
     moved_out: dict[int, set[int]] = {}  # head → tokens of a stranded subject it gives up
     for h_i, s in stranded.items():
-        moved = {x.i for x in s.subtree}
+        moved = {x.i for x in s.subtree} | ({s.head.i} if s.dep_ == "pobj" else set())  # "as" goes too
         for other in heads:
-            if other.i != h_i and other.i in subtrees[h_i] and s.i in subtrees[other.i]:
+            if other.i != h_i and s.i in subtrees[other.i] and (other.i in subtrees[h_i] or s.dep_ == "pobj"):
                 subtrees[other.i] -= moved
                 moved_out.setdefault(other.i, set()).update(moved)
     for h in heads:
@@ -542,7 +570,7 @@ def propositions(sent, *, headline: bool = False, min_words: int = 2) -> list[Pr
                 kept[0].lower_ == "that" and len(kept) > 3:
             kept = kept[1:]
         if h.dep_ == "conj" and _subject(h) is None:
-            subj = _borrowed_subject(h)
+            subj = stranded[h.i] if h.i in stranded else _borrowed_subject(h)
             if subj is not None:
                 kept = _with_subject(kept, subj)
         words = [t for t in kept if isinstance(t, str) or t.is_alpha]
