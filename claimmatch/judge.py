@@ -86,12 +86,16 @@ def verb_antonyms() -> frozenset[tuple[str, str]]:
     return frozenset((a, b) for a, b in json.loads(_ANTONYMS.read_text(encoding="utf-8"))["pairs"])
 
 
+def antonyms(p: str, q: str) -> bool:
+    """Whether two verb lemmas are antonyms in WordNet (raise / lower, win / lose, accept / reject)."""
+    return (min(p, q), max(p, q)) in verb_antonyms()
+
+
 def opposite_acts(a: frozenset[str], b: frozenset[str]) -> bool:
-    """Whether a verb of one claim is the antonym of a verb of the other (raise / lower, win / lose, accept /
-    reject), neither being a verb of both: "shares rose, bonds fell" and "shares rose" do not oppose."""
-    pairs = verb_antonyms()
+    """Whether a verb of one claim is the antonym of a verb of the other, neither being a verb of both:
+    "shares rose, bonds fell" and "shares rose" do not oppose."""
     a, b = a - NEGATIVE_PREDICATES, b - NEGATIVE_PREDICATES  # "excluded" is "not included": polarity reads it
-    return any((min(p, q), max(p, q)) in pairs for p in a - b for q in b - a)
+    return any(antonyms(p, q) for p in a - b for q in b - a)
 
 
 _NUMBER_WORDS = {w: str(k) for k, w in enumerate(

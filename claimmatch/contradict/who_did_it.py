@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from claimmatch.judge import fact_values, values_conflict, verb_antonyms
+from claimmatch.judge import antonyms, fact_values, values_conflict
 
 # Verbs that say nothing about who did something: copulas, possession, reporting, light verbs.
 LIGHT_VERBS = frozenset(
@@ -351,29 +351,29 @@ def frame_pairs(claims: pl.DataFrame, clusters: np.ndarray, claim_vectors: np.nd
     kept = np.concatenate(found) if found else np.zeros(0, np.int64)
     kept = kept[~_other_event(claims, kept // len(claims), kept % len(claims))]
     if verb_threshold is not None:
-        kept = kept[~_other_act(claims, kept // len(claims), kept % len(claims), encode, verb_threshold)]
+        fa, fb = np.searchsorted(rows, kept // len(claims)), np.searchsorted(rows, kept % len(claims))
+        kept = kept[~_other_act([preds[f] for f in fa.tolist()], [preds[f] for f in fb.tolist()], encode,
+                                verb_threshold)]
     return FramePairs(kept // len(claims), kept % len(claims), targets)
 
 
-def _other_act(claims: pl.DataFrame, i: np.ndarray, j: np.ndarray, encode: Callable[[list[str]], np.ndarray],
+def _other_act(pa: list[str], pb: list[str], encode: Callable[[list[str]], np.ndarray],
                threshold: float) -> np.ndarray:
-    """Pairs whose two verbs name two acts: antonyms (win / lose, :func:`claimmatch.judge.verb_antonyms`), or
-    verbs less than ``threshold`` alike on their own. Their verb phrases passed the act test through the
-    target they share, which phrase embeddings weigh more than the verb ("cover the surface of Titan" /
-    "lift the veil from the surface of Titan", "offer camcorders" / "release camcorders")."""
-    out = np.zeros(len(i), dtype=bool)
-    preds = [(p or "").lower() for p in claims["predicate"].to_list()]
-    pa, pb = [preds[k] for k in i.tolist()], [preds[k] for k in j.tolist()]
-    differ = [k for k in range(len(i)) if pa[k] != pb[k]]
+    """Which pairs of verbs (``pa[k]``, ``pb[k]``) name two acts: antonyms (win / lose,
+    :func:`claimmatch.judge.antonyms`), or verbs less than ``threshold`` alike on their own. Their verb
+    phrases passed the act test through the target they share, which phrase embeddings weigh more than the
+    verb ("cover the surface of Titan" / "lift the veil from the surface of Titan", "offer camcorders" /
+    "release camcorders")."""
+    out = np.zeros(len(pa), dtype=bool)
+    differ = [k for k in range(len(pa)) if pa[k] != pb[k]]
     if not differ:
         return out
     words = sorted({pa[k] for k in differ} | {pb[k] for k in differ})
     vec = np.asarray(encode(words), np.float32)
     slot = {w: n for n, w in enumerate(words)}
-    antonyms = verb_antonyms()
     for k in differ:
         a, b = pa[k], pb[k]
-        out[k] = (min(a, b), max(a, b)) in antonyms or float(vec[slot[a]] @ vec[slot[b]]) < threshold
+        out[k] = antonyms(a, b) or float(vec[slot[a]] @ vec[slot[b]]) < threshold
     return out
 
 
