@@ -75,7 +75,8 @@ def scores(pred: np.ndarray, gold: np.ndarray, w: np.ndarray | None = None) -> d
 
 def variants(settings) -> dict:
     """Judge settings compared: the shipped rule and the one before it (borderline NLI joins on)."""
-    return {"shipped (cosine >= threshold, no clash, NLI veto)": settings,
+    return {"shipped (cosine >= threshold, no clash, NLI veto, unnamed claims within one story)": settings,
+            "shipped without the one-story rule for unnamed claims": replace(settings, story_threshold=-1.0),
             "borderline NLI joins on (before)": replace(settings, band_join=True),
             "cosine >= threshold alone": replace(settings, use_nli=False)}
 
@@ -92,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     from claimmatch.embed import EmbeddingCache, MiniLMEmbedder, embed_texts
     from claimmatch.judge import Frame, decide, frame_relation
     from claimmatch.nli import load_model
+    from claimmatch.nli_rules import same_words
+    from claimmatch.story import apart_stories
 
     labels = json.loads(args.labels.read_text(encoding="utf-8"))
     pairs = labels["pairs"]
@@ -106,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         emb = MiniLMEmbedder()
         va = embed_texts([r["text"] for r in rows_a], emb, cache, 64, quiet=True)
         vb = embed_texts([r["text"] for r in rows_b], emb, cache, 64, quiet=True)
+        every = embed_texts(claims["text"].to_list(), emb, cache, 64, quiet=True)  # documents' story vectors
     finally:
         cache.close()
     sims = np.einsum("ij,ij->i", va, vb).astype(np.float32)
@@ -114,9 +118,16 @@ def main(argv: list[str] | None = None) -> int:
     ta, tb = [r["text"] for r in rows_a], [r["text"] for r in rows_b]
     ab = np.asarray(model.predict(list(zip(ta, tb, strict=True)), batch_size=64), np.float32)
     ba = np.asarray(model.predict(list(zip(tb, ta, strict=True)), batch_size=64), np.float32)
-    rel = [frame_relation(Frame.of([a]), Frame.of([b])) for a, b in zip(rows_a, rows_b, strict=True)]
+    frames_a, frames_b = [Frame.of([a]) for a in rows_a], [Frame.of([b]) for b in rows_b]
+    rel = [frame_relation(fa, fb) for fa, fb in zip(frames_a, frames_b, strict=True)]
     agree = np.array([r[0] for r in rel])
     clash = np.array([r[1] for r in rel])
+    alike = same_words(ta, tb)
+    # claims that name nothing are one claim only within one story (as claimmatch.cluster applies it)
+    row_of = {c: k for k, c in enumerate(claims["claim_id"].to_list())}
+    unnamed = np.array([not fa.entities and not fb.entities for fa, fb in zip(frames_a, frames_b, strict=True)])
+    ia, ib = (np.array([row_of[r["claim_id"]] for r in rows]) for rows in (rows_a, rows_b))
+    doc_ids = claims["doc_id"].to_numpy()
     gold = np.array([p["labels"] == ["same", "same"] for p in pairs])
     dev = np.array([is_dev(p["a"], p["b"]) for p in pairs])
     w = weights(sims, np.array([p["sampled_as_joined"] for p in pairs]), labels["sampling"])
@@ -128,9 +139,11 @@ def main(argv: list[str] | None = None) -> int:
         if s.use_nli:
             on = s.band_join
             same, _ = decide(sims, ab, ba, agree, clash, s.threshold, s.contradiction_threshold,
-                             s.entailment_threshold if on else None, s.frame_entailment_threshold if on else None)
+                             s.entailment_threshold if on else None, s.frame_entailment_threshold if on else None,
+                             alike=alike)
+            same &= ~apart_stories(doc_ids, every, ia, ib, unnamed, s.story_threshold)
         else:
-            same = sims >= s.threshold
+            same = sims >= s.threshold  # the cosine judge: no frames, so no story rule
         out["variants"][name] = {
             split: {"as_sampled": scores(same[m], gold[m]), "weighted": scores(same[m], gold[m], w[m]),
                     "borderline_joined": int((same & band & m).sum()),

@@ -130,6 +130,7 @@ class CachedModel:
 def score_pairs(sets: dict[str, dict], embedder, model, candidate: float, batch_size: int) -> None:
     """Add cosine, NLI both ways (only where cosine ≥ candidate) and frame relations to every pair set."""
     from claimmatch.judge import frame_relation
+    from claimmatch.nli_rules import same_words
 
     for name, d in sets.items():
         va, vb = embedder.encode(d["a"]), embedder.encode(d["b"])
@@ -147,6 +148,7 @@ def score_pairs(sets: dict[str, dict], embedder, model, candidate: float, batch_
         rel = [frame_relation(x, y) for x, y in zip(d["fa"], d["fb"], strict=True)]
         d["agree"] = np.array([r[0] for r in rel], dtype=bool)
         d["clash"] = np.array([r[1] for r in rel], dtype=bool)
+        d["alike"] = same_words(d["a"], d["b"])
         print(f"scored {name}: {n} pairs, {len(idx)} in the band or above", file=sys.stderr)
 
 
@@ -164,15 +166,15 @@ def judge_variants(d: dict, s, frame_threshold: float | None) -> dict[str, dict]
     sims = d["sims"]
     cosine = sims >= s.threshold
     two_way, _ = decide(sims, d["ab"], d["ba"], d["agree"], np.zeros_like(d["clash"]), s.threshold,
-                        s.contradiction_threshold, s.entailment_threshold, None)
+                        s.contradiction_threshold, s.entailment_threshold, None, alike=d["alike"])
     framed, _ = decide(sims, d["ab"], d["ba"], d["agree"], d["clash"], s.threshold,
-                       s.contradiction_threshold, s.entailment_threshold, frame_threshold)
+                       s.contradiction_threshold, s.entailment_threshold, frame_threshold, alike=d["alike"])
     band = sims >= s.candidate_threshold
     # The shipped judge: borderline NLI joins only when ``band_join`` is on (off by default, see
     # benchmarks/real_news.py); above the threshold, no clash (polarity, numbers, dates) and no NLI veto.
     on = s.band_join
     shipped, _ = decide(sims, d["ab"], d["ba"], d["agree"], d["clash"], s.threshold, s.contradiction_threshold,
-                        s.entailment_threshold if on else None, frame_threshold if on else None)
+                        s.entailment_threshold if on else None, frame_threshold if on else None, alike=d["alike"])
     return {"cosine": metrics(d, cosine), "nli_two_way": metrics(d, two_way & band),
             "nli_frames": metrics(d, framed & band), "shipped": metrics(d, shipped & band)}
 

@@ -17,6 +17,7 @@ import polars as pl
 
 from claimmatch.judge import Frame, Judgement, PairJudge, link_similarity
 from claimmatch.store.faiss_build import search
+from claimmatch.story import apart_stories
 
 
 @dataclass
@@ -269,8 +270,10 @@ class KnownVerdicts:
         return found, pos
 
 
-def _judge_pairs(claims: pl.DataFrame, cand: Candidates, judge: PairJudge, text_column: str) -> Judgement:
-    """The judge's verdict on each candidate pair (rows i < j)."""
+def _judge_pairs(claims: pl.DataFrame, cand: Candidates, judge: PairJudge, text_column: str,
+                 vectors: np.ndarray | None = None, story_threshold: float | None = None) -> Judgement:
+    """The judge's verdict on each candidate pair (rows i < j); with frames and ``story_threshold``, two
+    claims that name nothing from two stories are kept apart (:func:`claimmatch.story.apart_stories`)."""
     texts = claims[text_column].to_list()
     frames = None
     if getattr(judge, "uses_frames", False) and text_column == "text" and len(cand):
@@ -288,16 +291,27 @@ def _judge_pairs(claims: pl.DataFrame, cand: Candidates, judge: PairJudge, text_
     if getattr(judge, "uses_frames", False) and "doc_id" in claims.columns:
         docs = claims["doc_id"].to_numpy()
         unscored = docs[cand.i] == docs[cand.j]  # clauses of one document: cosine and frames suffice
-    return judge.judge([texts[i] for i in first], [texts[j] for j in second], cand.sim, fa, fb, unscored)
+    verdict = judge.judge([texts[i] for i in first], [texts[j] for j in second], cand.sim, fa, fb, unscored)
+    if frames and vectors is not None and "doc_id" in claims.columns:
+        unnamed = np.fromiter((not frames[int(a)].entities and not frames[int(b)].entities
+                               for a, b in zip(cand.i, cand.j, strict=True)), bool, count=len(cand))
+        apart = (apart_stories(claims["doc_id"].to_numpy(), vectors, cand.i, cand.j, unnamed, story_threshold)
+                 if unnamed.any() else unnamed)
+        if apart.any():
+            verdict.same[apart], verdict.veto[apart] = False, True
+            verdict.link_sim[apart] = np.asarray(cand.sim, np.float32)[apart]
+    return verdict
 
 
 def cluster_claims(claims: pl.DataFrame, vectors: np.ndarray, index: faiss.Index, judge: PairJudge,
                    k: int = 10, text_column: str = "text", known: KnownVerdicts | None = None,
-                   timings: dict[str, float] | None = None) -> ClusterResult:
+                   timings: dict[str, float] | None = None, story_threshold: float | None = None) -> ClusterResult:
     """The whole clustering stage for claims whose row i matches ``vectors[i]`` and FAISS id i.
 
     ``known``: verdicts of an earlier run; those pairs are not judged again (the result is the same).
     ``timings`` receives the seconds of each step (retrieve, judge, group, summarize).
+    ``story_threshold``: two claims that name nothing are never one claim unless their documents report one
+    story at this similarity (:func:`claimmatch.story.apart_stories`; judges with frames only; None: off).
 
     A judge with ``needs_verdict`` judges up front only the pairs it may call the same claim; the others can
     only be vetoed, and are judged once grouping puts both claims in one cluster (a veto anywhere else
@@ -323,7 +337,8 @@ def cluster_claims(claims: pl.DataFrame, vectors: np.ndarray, index: faiss.Index
             reused += len(hit)
             ask = rows[~found]
         if len(ask):
-            fresh = _judge_pairs(claims, Candidates(cand.i[ask], cand.j[ask], cand.sim[ask]), judge, text_column)
+            fresh = _judge_pairs(claims, Candidates(cand.i[ask], cand.j[ask], cand.sim[ask]), judge, text_column,
+                                 vectors, story_threshold)
             same[ask], veto[ask], link[ask] = fresh.same, fresh.veto, fresh.link_sim
         judged[rows] = True
 

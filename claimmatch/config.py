@@ -82,8 +82,9 @@ class Settings:
     agent_threshold: float = 0.3
     who_subject_threshold: float = 0.0
     # A contradiction (NLI or who-did-it) pairs claims of documents reporting one story: the cosine of the two
-    # documents' mean claim vectors at least this (claimmatch/contradict/story.py; docs/EVALUATION.md,
-    # "One story"). Below 0 (e.g. -1), off.
+    # documents' mean claim vectors at least this (claimmatch/story.py; docs/EVALUATION.md,
+    # "One story"). Two claims that name nothing are one claim only within one story too (docs/EVALUATION.md,
+    # "Claims that name nothing"). Below 0 (e.g. -1), off.
     story_threshold: float = 0.75
     quiet: bool = False
     strict: bool = False

@@ -278,14 +278,8 @@ class NLIJudge:
             self.reverse_asked += len(ask)
             self.reverse_skipped += len(scored) - len(ask)
         same, veto = decide(sims, ab, ba, agree, clash, self.threshold, self.contradiction_threshold,
-                            self.entailment_threshold, self.frame_entailment_threshold)
-        # A text does not contradict itself, whatever the model says: decided as if no veto were in reach
-        # (lifting the veto alone left the pair unjoined, so exact duplicates still split across clusters).
-        alike = same_words(texts_a, texts_b)
-        if alike.any():
-            same[alike], veto[alike] = decide(sims[alike], ab[alike], ba[alike], agree[alike], clash[alike],
-                                              self.threshold, np.inf, self.entailment_threshold,
-                                              self.frame_entailment_threshold)
+                            self.entailment_threshold, self.frame_entailment_threshold,
+                            alike=same_words(texts_a, texts_b))
         return Judgement(same=same, link_sim=link_similarity(same, sims, self.threshold), veto=veto, nli_ab=ab,
                          nli_ba=ba)
 
@@ -299,13 +293,19 @@ def link_similarity(same: np.ndarray, sims: np.ndarray, threshold: float) -> np.
 
 def decide(sims: np.ndarray, ab: np.ndarray, ba: np.ndarray, agree: np.ndarray, clash: np.ndarray,
            threshold: float, contradiction_threshold: float, entailment_threshold: float | None,
-           frame_entailment_threshold: float | None) -> tuple[np.ndarray, np.ndarray]:
+           frame_entailment_threshold: float | None, alike: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The same-claim rule of :class:`NLIJudge` on precomputed scores: (same, veto) per pair. A threshold of
     None turns its rule off (no borderline pair is joined by two-way entailment, or by frames).
+
+    ``alike`` (:func:`claimmatch.nli_rules.same_words`) marks pairs of one text in other spelling: a text does
+    not contradict itself, whatever the model says, so those are never vetoed (the shipped model gives an
+    AG News sentence paired with itself p(contradiction) 0.96, which split exact duplicates across clusters).
 
     A pure function so benchmarks/same_claim.py can calibrate the thresholds without rescoring pairs.
     """
     veto = contradiction_score(ab, ba) >= contradiction_threshold
+    if alike is not None:
+        veto &= ~np.asarray(alike, dtype=bool)
     both_ways = np.zeros(len(sims), dtype=bool)
     if entailment_threshold is not None:
         both_ways = entailment_score(ab, ba) >= entailment_threshold

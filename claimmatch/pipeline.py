@@ -103,7 +103,8 @@ def judge_setup(judge: PairJudge, settings: Settings) -> dict:
     names = ("threshold", "min_similarity", "contradiction_threshold", "entailment_threshold",
              "frame_entailment_threshold")
     return {"judge": judge.name, "model": getattr(getattr(judge, "model", None), "name", None),
-            "text": settings.embed_field, **{k: getattr(judge, k, None) for k in names}}
+            "text": settings.embed_field, "story_threshold": settings.story_threshold,
+            **{k: getattr(judge, k, None) for k in names}}
 
 
 def load_nli(settings: Settings):
@@ -135,7 +136,8 @@ def analyze(claims: pl.DataFrame, vectors: np.ndarray, faiss_index, settings: Se
     steps: dict[str, float] = {}
     with timer.stage("cluster"):
         result: ClusterResult = cluster_claims(claims, vectors, faiss_index, judge, settings.neighbors,
-                                               settings.embed_field, known=verdicts, timings=steps)
+                                               settings.embed_field, known=verdicts, timings=steps,
+                                               story_threshold=settings.story_threshold)
     timer.seconds.update({f"cluster_{k}": v for k, v in steps.items()})
     claims_out = result.claims.select(CLAIM_OUTPUT_COLUMNS)
     clusters = result.clusters

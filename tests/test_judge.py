@@ -54,6 +54,9 @@ def test_opposite_polarity_never_joins_on_cosine_alone_and_contradiction_vetoes(
     assert decide(sims, *probs(0.2, 0.2), no, yes, 0.75, 0.8, 0.5, 0.7)[0].tolist() == [False]
     same, veto = decide(sims, *probs(0.05, 0.05, c=0.9), no, no, 0.75, 0.8, 0.5, 0.7)
     assert same.tolist() == [False] and veto.tolist() == [True]
+    # one text in two spellings is never vetoed, whatever the model says (benchmarks decide the same way)
+    same, veto = decide(sims, *probs(0.05, 0.05, c=0.9), no, no, 0.75, 0.8, 0.5, 0.7, alike=yes)
+    assert same.tolist() == [True] and veto.tolist() == [False]
 
 
 class ScriptedNLI:

@@ -1,5 +1,5 @@
 """The real-news rules, with fake models: contradictions only within one story (document mean vectors),
-who-did-it pairs whose numbers or dates do not fit dropped, number/date conflicts keeping claims apart at
+claims that name nothing one claim only within one story, who-did-it pairs whose numbers or dates do not fit dropped, number/date conflicts keeping claims apart at
 any cosine, a text never contradicting itself, and borderline NLI joins off unless ``band_join``."""
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ import pytest
 from claimmatch.cluster import cluster_claims
 from claimmatch.config import Settings
 from claimmatch.contradict import find_contradictions
-from claimmatch.contradict.story import story_similarity
 from claimmatch.judge import Frame, NLIJudge, decide, fact_values, frame_relation, reverse_can_change, values_conflict
 from claimmatch.nli_rules import same_words
 from claimmatch.pipeline import make_judge
 from claimmatch.store import build_faiss
+from claimmatch.story import apart_stories, story_similarity
 
 from .conftest import FakeEmbedder
 from .test_contradict import SETTINGS, FakeNLI, frame, framed, run_case, unit
@@ -100,6 +100,53 @@ def test_story_similarity_of_no_pairs_is_empty():
     out = story_similarity(["a", "b"], np.eye(2, dtype=np.float32), np.zeros(0, np.int64), np.zeros(0, np.int64))
     assert out.shape == (0,) and out.dtype == np.float32
     assert story_similarity([], np.zeros((0, 4), np.float32), [], []).shape == (0,)
+
+
+# claims that name nothing are one claim only within one story
+
+
+def test_apart_stories_marks_unnamed_claims_of_two_stories_only():
+    # a along (1, 1, 0), b along (1, 0, 1): stories at cosine 0.5
+    docs = ["a", "a", "b", "b"]
+    vectors = np.array([[1, 0, 0], [0, 1, 0], [1, 0, 0], [0, 0, 1]], np.float32)
+    i, j = np.array([0, 0, 0]), np.array([2, 3, 1])
+    unnamed = np.array([True, False, True])
+    assert apart_stories(docs, vectors, i, j, unnamed, 0.75).tolist() == [True, False, False]  # (0, 1): one doc
+    assert apart_stories(docs, vectors, i, j, unnamed, 0.4).tolist() == [False, False, False]  # one story at 0.4
+    assert not apart_stories(docs, vectors, i, j, unnamed, None).any()
+    assert not apart_stories(docs, vectors, i, j, unnamed, -1.0).any()
+    assert apart_stories(docs, vectors, [], [], [], 0.75).shape == (0,)
+
+
+def unnamed_case(one_story: bool, named: bool) -> list[int]:
+    """Two claims at cosine 0.9 ("The blast occurred." / "The blast was a car bomb.") from two documents,
+    each with one more claim; the documents report one story or two. Cluster ids of the four claims."""
+    texts = ["The blast occurred.", "The blast was a car bomb.", "Markets closed early.", "Markets closed early."]
+    if named:
+        texts[:2] = ["The blast hit Portville.", "The Portville blast was a car bomb."]
+    claims = frame(texts, ["o1", "o2", "o1", "o2"]).with_columns(
+        pl.Series("doc_id", ["a", "b", "a", "b"]), pl.Series("claim_id", ["a#0", "b#0", "a#1", "b#1"]),
+        pl.Series("predicate", ["occur", "be", "close", "close"]), pl.Series("negated", [False] * 4),
+        pl.Series("entities", [["Portville"] if named and k < 2 else [] for k in range(4)], dtype=pl.List(pl.String)),
+        pl.Series("numbers", [[]] * 4, dtype=pl.List(pl.String)), pl.Series("dates", [[]] * 4, dtype=pl.List(pl.String)))
+    # documents: (v0 + v2) against (v1 + v3): 0.95 when the second claims agree, 0.45 when they are orthogonal
+    vectors = unit([[1, 0, 0, 0], [0.9, np.sqrt(1 - 0.81), 0, 0], [0, 0, 1, 0],
+                    [0, 0, 1, 0] if one_story else [0, 0, 0, 1]])
+    assert (story_similarity(["a", "b", "a", "b"], vectors, [0], [1])[0] >= 0.75) == one_story
+    judge = NLIJudge(FakeNLI(), threshold=0.8, candidate_threshold=0.4, contradiction_threshold=0.6,
+                     entailment_threshold=None)
+    res = cluster_claims(claims, vectors, build_faiss(vectors), judge, k=3, story_threshold=0.75)
+    return res.claims["cluster_id"].to_list()
+
+
+@pytest.mark.parametrize("one_story, named, joined", [
+    (True, False, True),  # one story: the blast is the same blast
+    (False, False, False),  # two stories, nothing named: two blasts
+    (False, True, True),  # named: the claim says which blast
+])
+def test_claims_that_name_nothing_are_one_claim_only_within_one_story(one_story, named, joined):
+    cid = unnamed_case(one_story, named)
+    assert (cid[0] == cid[1]) == joined
 
 
 # the contradiction stage keeps to one story

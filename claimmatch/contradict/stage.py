@@ -23,9 +23,9 @@ from claimmatch.config import Settings
 from claimmatch.contradict.camps import Topic, assign_topics
 from claimmatch.contradict.candidates import claim_id_rank, nli_candidates, orient, subject_keys, subject_pairs
 from claimmatch.contradict.pairs import BOTH_BASIS, NLI_BASIS, PAIR_SCHEMA, WHO_BASIS, empty_pairs
-from claimmatch.contradict.story import story_similarity
 from claimmatch.contradict.who_did_it import frame_pairs
 from claimmatch.nli_rules import contradiction_score, entailment_score, needs_reverse, same_words
+from claimmatch.story import story_similarity
 
 
 class PairScorer(Protocol):
@@ -278,7 +278,7 @@ def find_contradictions(claims: pl.DataFrame, vectors: np.ndarray, faiss_index_o
 
 
 def _one_story(cand: Candidates, doc_ids: Sequence[str], vectors, threshold: float) -> tuple[Candidates, int]:
-    """The candidate pairs whose documents report one story (:mod:`claimmatch.contradict.story`), and how
+    """The candidate pairs whose documents report one story (:mod:`claimmatch.story`), and how
     many were dropped: asking the model about two stories only finds flags nobody should read."""
     keep = story_similarity(doc_ids, vectors, cand.i, cand.j) >= threshold
     return Candidates(cand.i[keep], cand.j[keep], cand.sim[keep]), int((~keep).sum())

@@ -7,6 +7,11 @@ contradiction 0.97). On a corpus of many stories such flags pair two stories (AG
 2,587 flags; every one a reader checked was two events). The mean of a document's claim vectors places the document; reports
 of one story lie close (the five seed articles: 0.85 to 0.94 pairwise), two unrelated AG News articles
 rarely do (99.9th percentile 0.55). A one-claim document (a headline in a table) is its claim.
+
+The same test serves the same-claim judgement (:func:`apart_stories`): a claim that names nothing ("The
+blast occurred.", "As investors bet.", "The companies have signed a patent cross-license agreement") is
+about whatever its article is about, so two such claims are one claim only when their articles report one
+story.
 """
 
 from __future__ import annotations
@@ -44,4 +49,26 @@ def story_similarity(doc_ids: Sequence[str], vectors, i: np.ndarray, j: np.ndarr
     for start in range(0, len(i), _BLOCK):
         s = slice(start, start + _BLOCK)
         out[s] = np.einsum("ij,ij->i", unit[a[s]], unit[b[s]])
+    return out
+
+
+def apart_stories(doc_ids: Sequence[str], vectors, i: np.ndarray, j: np.ndarray, unnamed: np.ndarray,
+                  threshold: float | None) -> np.ndarray:
+    """Pairs (rows ``i``, ``j``) that are never one claim: both claims name nothing (``unnamed``: no proper
+    noun in either), they come from two documents, and those documents do not report one story (story
+    similarity below ``threshold``; None or below 0: off).
+
+    Readers rejected such pairs as one claim in every cluster of an AG News run that had one (six of 50
+    sampled: "As investors bet." / "As investors worried.", "At least nine had died." / "Nine people were
+    confirmed dead.", two patent deals of other companies), and none of the clusters they accepted has one
+    (docs/EVALUATION.md, "Claims that name nothing").
+    """
+    i, j = np.asarray(i, np.int64), np.asarray(j, np.int64)
+    out = np.zeros(len(i), dtype=bool)
+    if threshold is None or threshold < 0 or len(i) == 0:
+        return out
+    docs = np.asarray(doc_ids, dtype=object)
+    ask = np.flatnonzero(np.asarray(unnamed, dtype=bool) & (docs[i] != docs[j]))
+    if len(ask):
+        out[ask] = story_similarity(doc_ids, vectors, i[ask], j[ask]) < threshold
     return out
