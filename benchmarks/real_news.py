@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     from claimmatch.embed import EmbeddingCache, MiniLMEmbedder, embed_texts
     from claimmatch.judge import Frame, decide, frame_relation
     from claimmatch.nli import load_model
-    from claimmatch.nli_rules import same_words
+    from claimmatch.nli_rules import restates
     from claimmatch.story import apart_stories
 
     labels = json.loads(args.labels.read_text(encoding="utf-8"))
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     rel = [frame_relation(fa, fb) for fa, fb in zip(frames_a, frames_b, strict=True)]
     agree = np.array([r[0] for r in rel])
     clash = np.array([r[1] for r in rel])
-    alike = same_words(ta, tb)
+    alike = restates(ta, tb)
     # claims that name nothing are one claim only within one story (as claimmatch.cluster applies it)
     row_of = {c: k for k, c in enumerate(claims["claim_id"].to_list())}
     unnamed = np.array([not fa.entities and not fb.entities for fa, fb in zip(frames_a, frames_b, strict=True)])

@@ -130,7 +130,7 @@ class CachedModel:
 def score_pairs(sets: dict[str, dict], embedder, model, candidate: float, batch_size: int) -> None:
     """Add cosine, NLI both ways (only where cosine ≥ candidate) and frame relations to every pair set."""
     from claimmatch.judge import frame_relation
-    from claimmatch.nli_rules import same_words
+    from claimmatch.nli_rules import restates
 
     for name, d in sets.items():
         va, vb = embedder.encode(d["a"]), embedder.encode(d["b"])
@@ -148,7 +148,7 @@ def score_pairs(sets: dict[str, dict], embedder, model, candidate: float, batch_
         rel = [frame_relation(x, y) for x, y in zip(d["fa"], d["fb"], strict=True)]
         d["agree"] = np.array([r[0] for r in rel], dtype=bool)
         d["clash"] = np.array([r[1] for r in rel], dtype=bool)
-        d["alike"] = same_words(d["a"], d["b"])
+        d["alike"] = restates(d["a"], d["b"])
         print(f"scored {name}: {n} pairs, {len(idx)} in the band or above", file=sys.stderr)
 
 

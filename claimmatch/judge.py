@@ -18,7 +18,7 @@ from typing import Protocol
 
 import numpy as np
 
-from claimmatch.nli_rules import CONTRADICTION, ENTAILMENT, contradiction_score, entailment_score, same_words
+from claimmatch.nli_rules import CONTRADICTION, ENTAILMENT, contradiction_score, entailment_score, restates
 
 # Predicates too light to show two claims state the same act.
 LIGHT_PREDICATES = frozenset({"be", "have", "do", "say", "’s", "'s", "get", "go", "make", "seem", "appear"})
@@ -82,7 +82,7 @@ _ANTONYMS = Path(__file__).resolve().parent / "lexicon" / "verb_antonyms.json"
 
 @functools.cache
 def verb_antonyms() -> frozenset[tuple[str, str]]:
-    """WordNet 3.0's verb antonym pairs, each pair sorted (built by scripts/build_verb_antonyms.py)."""
+    """WordNet 3.0's verb antonym pairs, each pair sorted (built by scripts/build_lexicon.py)."""
     return frozenset((a, b) for a, b in json.loads(_ANTONYMS.read_text(encoding="utf-8"))["pairs"])
 
 
@@ -279,7 +279,7 @@ class NLIJudge:
             self.reverse_skipped += len(scored) - len(ask)
         same, veto = decide(sims, ab, ba, agree, clash, self.threshold, self.contradiction_threshold,
                             self.entailment_threshold, self.frame_entailment_threshold,
-                            alike=same_words(texts_a, texts_b))
+                            alike=restates(texts_a, texts_b))
         return Judgement(same=same, link_sim=link_similarity(same, sims, self.threshold), veto=veto, nli_ab=ab,
                          nli_ba=ba)
 
@@ -297,9 +297,10 @@ def decide(sims: np.ndarray, ab: np.ndarray, ba: np.ndarray, agree: np.ndarray, 
     """The same-claim rule of :class:`NLIJudge` on precomputed scores: (same, veto) per pair. A threshold of
     None turns its rule off (no borderline pair is joined by two-way entailment, or by frames).
 
-    ``alike`` (:func:`claimmatch.nli_rules.same_words`) marks pairs of one text in other spelling: a text does
-    not contradict itself, whatever the model says, so those are never vetoed (the shipped model gives an
-    AG News sentence paired with itself p(contradiction) 0.96, which split exact duplicates across clusters).
+    ``alike`` (:func:`claimmatch.nli_rules.restates`) marks pairs where one text says the other with nothing
+    added that could turn it: a text does not contradict itself, whatever the model says, so those are never
+    vetoed (the shipped model gives an AG News sentence paired with itself p(contradiction) 0.96, which
+    split exact duplicates across clusters).
 
     A pure function so benchmarks/same_claim.py can calibrate the thresholds without rescoring pairs.
     """

@@ -148,7 +148,7 @@ def render_contradictions_md(pairs: pl.DataFrame, topics: list, claims: pl.DataF
         f"{len(pairs)} flagged in {len(topics)} topics",
         f"- Who-did-it conflicts: claims from different outlets that give the same act (same verb, or verbs "
         f"with similarity ≥ {header.get('predicate_threshold', 0.42):.2f}) on the same target (target similarity ≥ "
-        f"{header.get('target_threshold', 0.5):.2f}) to different agents (agent similarity < "
+        f"{header.get('target_threshold', 0.65):.2f}) to different agents (agent similarity < "
         f"{header.get('agent_threshold', 0.3):.2f}); flagged whatever their NLI scores, unless NLI calls them "
         f"entailment both ways",
         "",

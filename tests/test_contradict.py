@@ -15,7 +15,7 @@ from claimmatch.config import Settings
 from claimmatch.contradict import find_contradictions, topic_label
 from claimmatch.contradict.camps import _camps
 from claimmatch.contradict.candidates import nli_candidates, subject_pairs
-from claimmatch.contradict.who_did_it import frame_pairs
+from claimmatch.contradict.who_did_it import frame_pairs, is_doer, is_one_thing
 from claimmatch.judge import NLIJudge
 from claimmatch.nli_rules import contradiction_score, needs_reverse
 from claimmatch.report import render_contradictions_md
@@ -234,6 +234,65 @@ def test_a_hyphen_does_not_make_another_party():
     rows = [("o1", "Kremlin-backed shelled the hospital.", "Kremlin-backed", "shell", "the hospital"),
             ("o2", "Kremlin backed shelled the hospital.", "Kremlin backed", "shell", "the hospital")]
     _, pairs, _ = who_case(rows)
+    assert pairs.is_empty()
+
+
+@pytest.mark.parametrize("first, second, flagged", [
+    # co-doers: the second account names the first one's doer too
+    (("Broadhurst shelled the hospital.", "Broadhurst", ["Broadhurst"]),
+     ("Broadhurst, Fichardt shelled the hospital.", "Fichardt", ["Broadhurst", "Fichardt"]), False),
+    # the parse took an interjection for the subject; the first doer is named in the claim, in other words
+    (("Apple Computer shelled the hospital.", "Apple Computer", ["Apple Computer"]),
+     ("Ooh la la, Apple shelled the hospital.", "Ooh la la", ["Ooh la la", "Apple"]), False),
+    # another party, named nowhere in the first account
+    (("Broadhurst shelled the hospital.", "Broadhurst", ["Broadhurst"]),
+     ("Fichardt shelled the hospital.", "Fichardt", ["Fichardt"]), True),
+])
+def test_an_account_that_names_the_other_doer_does_not_contradict_it(first, second, flagged):
+    rows = [("o1", first[0], first[1], "shell", "the hospital"), ("o2", second[0], second[1], "shell", "the hospital")]
+    claims = framed(rows).with_columns(pl.Series("entities", [first[2], second[2]], dtype=pl.List(pl.String)))
+    vectors = unit([[1.0, 0.55, 0.0], [1.0, 0.0, 0.55]])  # one story, not one cluster
+    _, pairs, _ = run_case(claims["text"].to_list(), ["o1", "o2"], vectors, claims=claims,
+                           encode=FakeEmbedder().encode)
+    assert (len(pairs) == 1) is flagged
+
+
+@pytest.mark.parametrize("agent, names, doer", [
+    ("the regime forces", [], True), ("Extremist groups", [], True), ("the firm", [], True),
+    ("Children's winner", [], True), ("Millions of textile workers", [], False),  # headed by "Millions"
+    ("al-Nusra", ["al-Nusra"], True), ("the US Federal Reserve", ["US Federal Reserve"], True),
+    ("the poor summer weather", [], False), ("consumer spending", [], False),
+    ("Oscar-nominated euthanasia film", [], False), ("four major hurricanes in the US", ["US"], False),
+    ("", [], False),
+])
+def test_a_doer_is_a_name_or_a_person_or_group(agent, names, doer):
+    assert is_doer(agent, names) is doer
+
+
+@pytest.mark.parametrize("patient, names, one", [
+    ("the ceasefire", [], True), ("The ceasefire agreement in Syria", ["Syria"], True),
+    ("its benchmark interest rate", [], False), ("his ankle", [], False), ("Yukos' main production arm", ["Yukos"], True),
+    ("cease-fire", [], True), ("Yukos", ["Yukos"], True),
+    ("interest rates", [], False), ("a jail sentence of 85 years", [], False), ("an interesting challenge", [], False),
+    ("$300 million in wage cuts", [], False), ("1,000 jobs", [], False), ("bonuses", [], False), ("", [], False),
+])
+def test_a_target_is_one_thing_unless_indefinite_a_quantity_or_a_bare_plural(patient, names, one):
+    assert is_one_thing(patient, names) is one
+
+
+@pytest.mark.parametrize("rows, names", [
+    # two causes, no doers: both can be true
+    ([("o1", "The poor summer weather hit the sales.", "the poor summer weather", "hit", "the sales"),
+      ("o2", "The Atkins diet hit the sales.", "The Atkins diet", "hit", "the sales")], [[], ["Atkins"]]),
+    # many parties raise rates, each its own
+    ([("o1", "The Fed raised interest rates.", "The Fed", "raise", "interest rates"),
+      ("o2", "China raised interest rates.", "China", "raise", "interest rates")], [["Fed"], ["China"]]),
+])
+def test_who_did_it_asks_doers_about_one_thing(rows, names):
+    claims = framed(rows).with_columns(pl.Series("entities", names, dtype=pl.List(pl.String)))
+    vectors = unit([[1.0, 0.55, 0.0], [1.0, 0.0, 0.55]])  # one story, not one cluster
+    _, pairs, _ = run_case(claims["text"].to_list(), ["o1", "o2"], vectors, claims=claims,
+                           encode=FakeEmbedder().encode)
     assert pairs.is_empty()
 
 

@@ -24,7 +24,7 @@ from claimmatch.contradict.camps import Topic, assign_topics
 from claimmatch.contradict.candidates import claim_id_rank, nli_candidates, orient, subject_keys, subject_pairs
 from claimmatch.contradict.pairs import BOTH_BASIS, NLI_BASIS, PAIR_SCHEMA, WHO_BASIS, empty_pairs
 from claimmatch.contradict.who_did_it import frame_pairs
-from claimmatch.nli_rules import contradiction_score, entailment_score, needs_reverse, same_words
+from claimmatch.nli_rules import contradiction_score, entailment_score, needs_reverse, restates
 from claimmatch.story import story_similarity
 
 
@@ -226,7 +226,7 @@ def find_contradictions(claims: pl.DataFrame, vectors: np.ndarray, faiss_index_o
     p_ent[second] = entailment_score(ab[second], ba[second])
     hit = np.zeros(len(ab), dtype=bool)
     hit[second] = p_con[second] >= settings.contradiction_threshold
-    hit[hit] = ~same_words([texts[i] for i in cand.i[hit]], [texts[j] for j in cand.j[hit]])
+    hit[hit] = ~restates([texts[i] for i in cand.i[hit]], [texts[j] for j in cand.j[hit]])
     del ab, ba
     flagged = {(ids[i], ids[j]): (i, j, float(cand.sim[k]), float(p_con[k]), float(p_ent[k]))
                for k, i, j in zip(np.flatnonzero(hit).tolist(), cand.i[hit].tolist(), cand.j[hit].tolist(), strict=True)}

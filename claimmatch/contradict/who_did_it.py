@@ -18,6 +18,7 @@ before, and breaks ties as before, so the pairs are the same; its cells are stor
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,6 +53,70 @@ def _is_party(phrase: str | None) -> bool:
     return bool(norm) and norm not in PRONOUNS
 
 
+_PARTY_NOUNS = Path(__file__).resolve().parent.parent / "lexicon" / "party_nouns.json"
+# Words that end a noun phrase's head: "Millions of workers" is headed by "Millions".
+_AFTER_HEAD = frozenset("of in for from with at on by to about over under between against including among who "
+                        "which that whose as than".split())
+_INDEFINITE = frozenset("a an some any many several few more most much no another".split())
+_DEFINITE = frozenset("the this that these those".split())
+# "his ankle", "her place", "their jobs": each doer's own, so two doers act on two things
+_OWN = frozenset("its their his her our my your".split())
+
+
+@functools.cache
+def party_nouns() -> frozenset[str]:
+    """Nouns with a WordNet 3.0 sense that names a person or a group (scripts/build_lexicon.py)."""
+    return frozenset(json.loads(_PARTY_NOUNS.read_text(encoding="utf-8"))["nouns"])
+
+
+def _words(phrase: str | None) -> list[str]:
+    return re.findall(r"[\w’'.%$-]+", phrase or "")
+
+
+def _head(words: list[str]) -> str:
+    """The last word of the phrase before a preposition or a relative word ("Millions of ... workers")."""
+    for k, w in enumerate(words):
+        if k and w.lower() in _AFTER_HEAD:
+            return words[k - 1]
+    return words[-1] if words else ""
+
+
+def is_doer(agent: str | None, names: list[str] | None) -> bool:
+    """Whether an agent phrase names someone who can have done something: a name (its head is a word of one
+    of the claim's ``names``: "Yukos", "al-Nusra") or a noun with a person or group sense ("the regime
+    forces", "extremist groups", "the firm"). "Who did it" is asked of parties: two different causes ("the
+    poor summer weather" / "the popularity of the Atkins diet" hit sales; "consumer spending" / "export
+    sales" drove growth) or two works ("Oscar-nominated euthanasia film" / "Alexander Payne" won) are not
+    two accounts of one doer."""
+    head = _head(_words(agent)).lower().strip(".")
+    if not head:
+        return False
+    if head in {w.lower() for name in names or [] for w in _words(name)}:
+        return True
+    forms = {head, head[:-1] if head.endswith("s") else head, head[:-2] if head.endswith("es") else head,
+             head[:-3] + "y" if head.endswith("ies") else head}
+    return any(f in party_nouns() for f in forms)
+
+
+def is_one_thing(patient: str | None, names: list[str] | None = None) -> bool:
+    """Whether a target phrase picks out one thing, so that two accounts of an act on it can be accounts of
+    one event: a definite phrase or one owned by a name ("the ceasefire", "Yukos' main production arm"), a
+    name, a bare singular ("cease-fire", headline style). Not an indefinite or a quantity ("a jail
+    sentence", "an interesting challenge", "$300 million"), nor a bare plural ("interest rates",
+    "bonuses"): many parties raise rates, each its own; nor the doer's own ("his ankle", "its benchmark
+    interest rate", "her place"): two doers, two ankles. ``names``: the claim's
+    entities, so "Yukos" is a name, not a plural."""
+    words = [w.lower() for w in _words(patient)]
+    if not words or words[0] in _INDEFINITE | _OWN or words[0][0].isdigit() or words[0][0] in "$£€%":
+        return False
+    if words[0] in _DEFINITE or any(w.endswith(("'s", "’s", "s'", "s’")) for w in words):
+        return True
+    head = _head(words).strip(".")
+    if head in {w.lower() for name in names or [] for w in _words(name)}:
+        return True
+    return not (head.endswith("s") and not head.endswith(("ss", "us", "is")))
+
+
 @dataclass
 class FramePairs:
     """Row pairs (i, j) whose frames conflict; ``targets``: the target cells at or above the threshold by
@@ -79,13 +144,16 @@ class KnownCells:
 
 
 def eligible_rows(claims: pl.DataFrame) -> np.ndarray:
-    """Claims whose frame names an act, a target and a party that did it, asserted and not negated."""
+    """Claims whose frame names an act, one target (:func:`is_one_thing`) and a party that did it
+    (:func:`is_doer`), asserted and not negated."""
     stance = claims["stance"].to_list()
     negated = claims["negated"].to_list()
+    names = claims["entities"].to_list() if "entities" in claims.columns else [None] * len(claims)
     rows = []
     for k, (agent, pred, patient) in enumerate(claims.select("agent", "predicate", "patient").iter_rows()):
         if (pred and pred.lower() not in LIGHT_VERBS and _is_party(agent) and _is_party(patient)
-                and not negated[k] and stance[k] in (None, "asserts")):
+                and not negated[k] and stance[k] in (None, "asserts") and is_doer(agent, names[k])
+                and is_one_thing(patient, names[k])):
             rows.append(k)
     return np.asarray(rows, dtype=np.int64)
 
@@ -350,6 +418,7 @@ def frame_pairs(claims: pl.DataFrame, clusters: np.ndarray, claim_vectors: np.nd
         found.append(codes[start:start + _TEST_PAIRS][ok])
     kept = np.concatenate(found) if found else np.zeros(0, np.int64)
     kept = kept[~_other_event(claims, kept // len(claims), kept % len(claims))]
+    kept = kept[~_names_other_agent(claims, kept // len(claims), kept % len(claims))]
     if verb_threshold is not None:
         fa, fb = np.searchsorted(rows, kept // len(claims)), np.searchsorted(rows, kept % len(claims))
         kept = kept[~_other_act([preds[f] for f in fa.tolist()], [preds[f] for f in fb.tolist()], encode,
@@ -389,6 +458,32 @@ def _other_event(claims: pl.DataFrame, i: np.ndarray, j: np.ndarray) -> np.ndarr
         values = [fact_values(col, x) for x in claims[col].to_list()]
         for k, (a, b) in enumerate(zip(i.tolist(), j.tolist(), strict=True)):
             out[k] |= values_conflict(values[a], values[b], col)
+    return out
+
+
+def _names_other_agent(claims: pl.DataFrame, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Pairs where one claim names the other's doer among its own names: then the two do not name different
+    doers, whatever the parse took for each subject ("Broadhurst leads in Spain" / "Broadhurst, Fichardt
+    lead Open de Madrid": co-leaders; "Apple unveils super thin iMac" / "Ooh la la, Apple unveils new iMac":
+    an interjection read as the subject). A doer's names are the claim's entities inside its agent phrase;
+    a name matches when the words of one hold the other's ("Apple" / "Apple Computer")."""
+    out = np.zeros(len(i), dtype=bool)
+    if "entities" not in claims.columns or not len(i):
+        return out
+    rows = np.unique(np.concatenate([i, j]))
+    agent_col, entity_col = claims["agent"].to_list(), claims["entities"].to_list()
+
+    def words(text: str) -> frozenset[str]:
+        return frozenset(normalize(text, hyphen=" ").split())
+
+    names = {r: [w for w in (words(e) for e in entity_col[r] or []) if w] for r in rows.tolist()}
+    doers = {r: [w for w in names[r] if w <= words(agent_col[r] or "")] for r in rows.tolist()}
+
+    def named(doer: list[frozenset[str]], others: list[frozenset[str]]) -> bool:
+        return any(d <= o or o <= d for d in doer for o in others)
+
+    for k, (a, b) in enumerate(zip(i.tolist(), j.tolist(), strict=True)):
+        out[k] = named(doers[a], names[b]) or named(doers[b], names[a])
     return out
 
 

