@@ -269,3 +269,36 @@ def test_rerun_compares_only_new_who_did_it_targets_and_equals_full(corpus, monk
     same_reports(tmp / "run2", tmp / "full")
     assert again.info["counts"]["contradiction_pairs_who_did_it"] >= 1
     assert rows[0] < rows[1]  # the rerun computed the rows of targets it had not seen only (none here)
+
+
+def test_a_changed_document_counts_all_its_claims_as_changed(tmp_path):
+    """A verdict on two claims that name nothing depends on their documents' other claims (one story or
+    two, claimmatch.story.apart_stories): when a document changes, all its claims, an unchanged sentence too,
+    are judged again (a replaced document is written at new rows), so the incremental run still equals a run
+    from scratch."""
+    settings = Settings(index_dir=str(tmp_path / "indexes"), candidate_threshold=0.3, contradiction_threshold=0.6,
+                        quiet=True)
+
+    def docs(path: Path, second: str) -> Path:
+        rows = [{"id": "one", "text": "The harbour was closed after the storm. Fishing boats stayed in port.",
+                 "outlet": "one news"},
+                {"id": "two", "text": f"The harbour was closed after the storm. {second}", "outlet": "two news"}]
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+        return path
+
+    before = docs(tmp_path / "before.jsonl", "Bread prices rose sharply in every bakery.")  # two stories
+    after = docs(tmp_path / "after.jsonl", "Fishing boats stayed in port.")  # now one story
+    update_index([before], "inc", settings, embedder=FakeEmbedder())
+    first = check("inc", tmp_path / "run1", settings)
+    ids = first.claims.filter(pl.col("text").str.starts_with("The harbour"))["cluster_id"].to_list()
+    assert len(ids) == 2 and ids[0] != ids[1]  # two stories: the unnamed claim is two claims
+    update_index([after], "inc", settings, mode="add", embedder=FakeEmbedder())
+    again = check("inc", tmp_path / "run2", settings)
+    assert again.info["counts"]["claims_unchanged"] == 2  # document two's claims, the same sentence too, are new
+    update_index([after], "scratch", settings, embedder=FakeEmbedder())
+    scratch = check("scratch", tmp_path / "scratch", settings)
+    ids = scratch.claims.filter(pl.col("text").str.starts_with("The harbour"))["cluster_id"].to_list()
+    assert len(ids) == 2 and ids[0] == ids[1]  # one story: one claim
+    assert again.claims.equals(scratch.claims)
+    for name in ("clusters.parquet", "clusters.md", *OUTPUTS):
+        assert (tmp_path / "run2" / name).read_bytes() == (tmp_path / "scratch" / name).read_bytes(), name
