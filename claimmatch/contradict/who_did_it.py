@@ -65,7 +65,8 @@ _OWN = frozenset("its their his her our my your".split())
 
 @functools.cache
 def party_nouns() -> frozenset[str]:
-    """Nouns with a WordNet 3.0 sense that names a person or a group (scripts/build_lexicon.py)."""
+    """Nouns with a WordNet 3.0 sense that names a person or a group, and weapons and military craft
+    (scripts/build_lexicon.py)."""
     return frozenset(json.loads(_PARTY_NOUNS.read_text(encoding="utf-8"))["nouns"])
 
 
@@ -83,8 +84,9 @@ def _head(words: list[str]) -> str:
 
 def is_doer(agent: str | None, names: list[str] | None) -> bool:
     """Whether an agent phrase names someone who can have done something: a name (its head is a word of one
-    of the claim's ``names``: "Yukos", "al-Nusra") or a noun with a person or group sense ("the regime
-    forces", "extremist groups", "the firm"). "Who did it" is asked of parties: two different causes ("the
+    of the claim's ``names``: "Yukos", "al-Nusra"), a noun with a person or group sense ("the regime
+    forces", "extremist groups", "the firm"), or a weapon or military craft, which stands for whoever used
+    it ("Russian jets", "a car bomb"). "Who did it" is asked of parties: two different causes ("the
     poor summer weather" / "the popularity of the Atkins diet" hit sales; "consumer spending" / "export
     sales" drove growth) or two works ("Oscar-nominated euthanasia film" / "Alexander Payne" won) are not
     two accounts of one doer."""
