@@ -6,7 +6,9 @@ Labels: ``tests/data/ag_news_labels.json`` (two readers each, blind; how the ite
 the file). Claims are extracted again from ``news/ag_news_test.jsonl`` and a labelled claim is the claim at
 its offsets (the best-overlapping one if the extractor moved). A pair is positive when both readers said
 "same". Each judge variant decides every labelled pair from the same cosines, NLI probabilities (both
-directions) and frames, so the differences are the rules alone; pairs split into dev and test by a hash.
+directions), frames and documents' story similarities (for claims that name nothing, as
+:func:`claimmatch.story.apart_stories` in the clustering stage), so the differences are the rules alone;
+pairs split into dev and test by a hash.
 Figures are given as sampled and weighted back to the candidate-pair population of the corpus (the
 sample over-represents pairs the NLI judge joined, see ``sampling`` in the labels file).
 
