@@ -287,16 +287,15 @@ def _judge_pairs(claims: pl.DataFrame, cand: Candidates, judge: PairJudge, text_
         first, second = np.where(swap, cand.j, cand.i), np.where(swap, cand.i, cand.j)
     fa = [frames[i] for i in first] if frames else None
     fb = [frames[j] for j in second] if frames else None
-    unscored = None
+    unscored = docs = None
     if getattr(judge, "uses_frames", False) and "doc_id" in claims.columns:
         docs = claims["doc_id"].to_numpy()
         unscored = docs[cand.i] == docs[cand.j]  # clauses of one document: cosine and frames suffice
     verdict = judge.judge([texts[i] for i in first], [texts[j] for j in second], cand.sim, fa, fb, unscored)
-    if frames and vectors is not None and "doc_id" in claims.columns:
+    if frames and vectors is not None and docs is not None:
         unnamed = np.fromiter((not frames[int(a)].entities and not frames[int(b)].entities
                                for a, b in zip(cand.i, cand.j, strict=True)), bool, count=len(cand))
-        apart = (apart_stories(claims["doc_id"].to_numpy(), vectors, cand.i, cand.j, unnamed, story_threshold)
-                 if unnamed.any() else unnamed)
+        apart = apart_stories(docs, vectors, cand.i, cand.j, unnamed, story_threshold) if unnamed.any() else unnamed
         if apart.any():
             verdict.same[apart], verdict.veto[apart] = False, True
             verdict.link_sim[apart] = np.asarray(cand.sim, np.float32)[apart]

@@ -64,12 +64,12 @@ _TURNING = frozenset(
     "than only".split())
 
 
+_NT_STEMS = frozenset("do does did is was are were wo would ca could should has have had must need".split())
+
+
 def _tokens(text: str) -> list[str]:
     words = re.findall(r"[a-z0-9]+", text.lower().replace("’", "").replace("'", ""))
     return ["nt" if w.endswith("nt") and w[:-2] in _NT_STEMS else w for w in words]
-
-
-_NT_STEMS = frozenset("do does did is was are were wo would ca could should has have had must need".split())
 
 
 def restates(texts_a: Sequence[str], texts_b: Sequence[str]) -> np.ndarray:

@@ -14,8 +14,11 @@ from pathlib import Path
 
 import polars as pl
 
+from claimmatch.config import Settings
 from claimmatch.contradict.pairs import NLI_BASIS
 from claimmatch.fileio import atomic_write_json
+
+_DEFAULTS = Settings()  # for a header that leaves a setting out
 
 Writer = Callable[[Path], None]
 
@@ -141,15 +144,15 @@ def render_contradictions_md(pairs: pl.DataFrame, topics: list, claims: pl.DataF
         "",
         f"- Corpus: {header['documents']} documents from {header['outlets']} outlets, {header['claims']} claims, "
         f"{header['clusters']} near-duplicate clusters",
-        f"- NLI model: {header['nli_model']}; p(contradiction) = {_RULE_WORDS[header.get('contradiction_rule', 'min')]}; "
+        f"- NLI model: {header['nli_model']}; p(contradiction) = {_RULE_WORDS[header.get('contradiction_rule', _DEFAULTS.contradiction_rule)]}; "
         f"flag threshold {header['contradiction_threshold']:.2f}",
         f"- Candidates: cross-{'document' if header['within_outlet'] else 'outlet'} neighbours with cosine ≥ "
         f"{header['candidate_threshold']:.2f} outside one cluster: {header['candidates']} pairs scored, "
         f"{len(pairs)} flagged in {len(topics)} topics",
         f"- Who-did-it conflicts: claims from different outlets that give the same act (same verb, or verbs "
-        f"with similarity ≥ {header.get('predicate_threshold', 0.42):.2f}) on the same target (target similarity ≥ "
-        f"{header.get('target_threshold', 0.65):.2f}) to different agents (agent similarity < "
-        f"{header.get('agent_threshold', 0.3):.2f}); flagged whatever their NLI scores, unless NLI calls them "
+        f"with similarity ≥ {header.get('predicate_threshold', _DEFAULTS.predicate_threshold):.2f}) on the same target (target similarity ≥ "
+        f"{header.get('target_threshold', _DEFAULTS.target_threshold):.2f}) to different agents (agent similarity < "
+        f"{header.get('agent_threshold', _DEFAULTS.agent_threshold):.2f}); flagged whatever their NLI scores, unless NLI calls them "
         f"entailment both ways",
         "",
         "A claim with a speaker is that speaker's claim as the outlet reports it, not the outlet's own assertion.",

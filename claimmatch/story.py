@@ -34,6 +34,11 @@ def story_similarity(doc_ids: Sequence[str], vectors, i: np.ndarray, j: np.ndarr
     if len(i) == 0:
         return np.zeros(0, np.float32)
     _, codes = np.unique(np.asarray(doc_ids, dtype=object), return_inverse=True)
+    return _story(codes, vectors, i, j)
+
+
+def _story(codes: np.ndarray, vectors, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """:func:`story_similarity` over document codes (equal codes, one document)."""
     need = np.unique(np.concatenate([codes[i], codes[j]]))
     rows = np.flatnonzero(np.isin(codes, need))
     slot = np.searchsorted(need, codes[rows])
@@ -71,10 +76,9 @@ def apart_stories(doc_ids: Sequence[str], vectors, i: np.ndarray, j: np.ndarray,
     out = np.zeros(len(i), dtype=bool)
     if threshold is None or threshold < 0 or len(i) == 0:
         return out
-    docs = np.asarray(doc_ids, dtype=object)
-    _, inverse, counts = np.unique(docs, return_inverse=True, return_counts=True)
-    several = counts[inverse] > 1
-    ask = np.flatnonzero(np.asarray(unnamed, dtype=bool) & (docs[i] != docs[j]) & several[i] & several[j])
+    _, codes, counts = np.unique(np.asarray(doc_ids, dtype=object), return_inverse=True, return_counts=True)
+    several = counts[codes] > 1
+    ask = np.flatnonzero(np.asarray(unnamed, dtype=bool) & (codes[i] != codes[j]) & several[i] & several[j])
     if len(ask):
-        out[ask] = story_similarity(doc_ids, vectors, i[ask], j[ask]) < threshold
+        out[ask] = _story(codes, vectors, i[ask], j[ask]) < threshold
     return out

@@ -82,6 +82,22 @@ def _head(words: list[str]) -> str:
     return words[-1] if words else ""
 
 
+def _name_words(names: list[str] | None) -> set[str]:
+    return {w.lower() for name in names or [] for w in _words(name)}
+
+
+def _singulars(word: str) -> set[str]:
+    """The word and what it would be without a plural ending ("forces" → "force", "parties" → "party")."""
+    forms = {word}
+    if word.endswith("s"):
+        forms.add(word[:-1])
+    if word.endswith("es"):
+        forms.add(word[:-2])
+    if word.endswith("ies"):
+        forms.add(word[:-3] + "y")
+    return forms
+
+
 def is_doer(agent: str | None, names: list[str] | None) -> bool:
     """Whether an agent phrase names someone who can have done something: a name (its head is a word of one
     of the claim's ``names``: "Yukos", "al-Nusra"), a noun with a person or group sense ("the regime
@@ -93,11 +109,7 @@ def is_doer(agent: str | None, names: list[str] | None) -> bool:
     head = _head(_words(agent)).lower().strip(".")
     if not head:
         return False
-    if head in {w.lower() for name in names or [] for w in _words(name)}:
-        return True
-    forms = {head, head[:-1] if head.endswith("s") else head, head[:-2] if head.endswith("es") else head,
-             head[:-3] + "y" if head.endswith("ies") else head}
-    return any(f in party_nouns() for f in forms)
+    return head in _name_words(names) or not party_nouns().isdisjoint(_singulars(head))
 
 
 def is_one_thing(patient: str | None, names: list[str] | None = None) -> bool:
@@ -114,7 +126,7 @@ def is_one_thing(patient: str | None, names: list[str] | None = None) -> bool:
     if words[0] in _DEFINITE or any(w.endswith(("'s", "’s", "s'", "s’")) for w in words):
         return True
     head = _head(words).strip(".")
-    if head in {w.lower() for name in names or [] for w in _words(name)}:
+    if head in _name_words(names):
         return True
     return not (head.endswith("s") and not head.endswith(("ss", "us", "is")))
 
