@@ -33,6 +33,7 @@ from benchmarks.metrics import (
     roc_auc,
 )
 from benchmarks.results import emit, machine
+from claimmatch.config import Settings
 from claimmatch.nli import LABELS, load_model, predict_both_directions
 
 ENT, CONTRA = LABELS.index("entailment"), LABELS.index("contradiction")
@@ -43,19 +44,22 @@ RULES = {
     "mean": lambda a, b: (a + b) / 2,
     "max": np.maximum,
 }
+SHIPPED_RULE = Settings().contradiction_rule  # the frame-clash grid is read for the rule the stage uses
 EDGES = [0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 1.0]
 
 
 def contradiction_rules(model, data_dir: Path, limit: int, precision: float, batch_size: int) -> dict:
-    ab_all, ba_all, gold_all = [], [], []
+    ab_all, ba_all, gold_all, clash_all = [], [], [], []
     for name in DEV_NLI:
         rows = data.nli_eval(data_dir, name, limit)
         ab, ba = predict_both_directions(model, [(r["premise"], r["hypothesis"]) for r in rows], batch_size)
         ab_all.append(ab[:, CONTRA])
         ba_all.append(ba[:, CONTRA])
         gold_all.append(np.array([r["label"] == "contradiction" for r in rows]))
+        clash_all.append(frames_clash([r["premise"] for r in rows], [r["hypothesis"] for r in rows]))
         print(f"scored {name}: {len(rows)} pairs", file=sys.stderr, flush=True)
     ab, ba, gold = np.concatenate(ab_all), np.concatenate(ba_all), np.concatenate(gold_all)
+    clash = np.concatenate(clash_all)
     rules = {}
     for name, fn in RULES.items():
         score = fn(ab, ba)
@@ -67,7 +71,35 @@ def contradiction_rules(model, data_dir: Path, limit: int, precision: float, bat
     score = RULES[chosen](ab, ba)
     return {"dev_sets": DEV_NLI, "pairs": int(len(gold)), "target_precision": precision, "rules": rules,
             "chosen_rule": chosen, "chosen_threshold": rules[chosen]["threshold_at_precision"],
-            "reliability_dev": reliability_table(score, gold, EDGES)}
+            "reliability_dev": reliability_table(score, gold, EDGES),
+            "with_frame_clash": {"rule": SHIPPED_RULE,
+                                 **clash_grid(RULES[SHIPPED_RULE](ab, ba), gold, clash, precision)}}
+
+
+def frames_clash(premises: list[str], hypotheses: list[str]) -> np.ndarray:
+    """Whether each pair's frames clash (claimmatch/judge.py ``frame_relation``), whole sentences read as
+    the union of their claims' frames: the reason the NLI path asks for (``nli_flag_needs_clash``)."""
+    from benchmarks.same_claim import sentence_frames
+    from claimmatch.judge import frame_relation
+
+    frames = sentence_frames(premises + hypotheses)
+    n = len(premises)
+    return np.array([frame_relation(frames[k], frames[n + k])[1] for k in range(n)], dtype=bool)
+
+
+def clash_grid(score: np.ndarray, gold: np.ndarray, clash: np.ndarray, precision: float) -> dict:
+    """The flag rule with a reason in the frames (score ≥ t and frames clash) on the grid of thresholds the
+    setting takes (0.80 … 0.95): precision, recall and flags at each, and the lowest that reaches
+    ``precision``; the rule without the clash beside it."""
+    grid = {}
+    reasoned = np.where(clash, score, -1.0)
+    for t in (0.80, 0.85, 0.90, 0.95):
+        grid[f"{t:.2f}"] = {"with_clash": classification_metrics(reasoned, gold, t),
+                            "without": classification_metrics(score, gold, t),
+                            "flags_with_clash": int((reasoned >= t).sum()), "flags_without": int((score >= t).sum())}
+    ok = [t for t, v in grid.items() if (v["with_clash"]["precision"] or 0) >= precision]
+    return {"pairs_whose_frames_clash": int(clash.sum()), "contradictions_among_them": int((clash & gold).sum()),
+            "grid": grid, "lowest_threshold_at_precision": min(ok, key=float) if ok else None}
 
 
 def news_dev(model, data_dir: Path, limit: int, batch_size: int) -> dict:

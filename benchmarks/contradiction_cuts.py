@@ -185,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         "stage, candidate cosine ≥ 0.35": {"candidate_threshold": 0.35},
         "stage, candidate cosine ≥ 0.55": {"candidate_threshold": 0.55},
         "stage, forward direction only": {"contradiction_rule": "forward"},
+        "stage without the frame-clash rule": {"nli_flag_needs_clash": False},
     }
     items = arc_items(args.data_dir, args.per_label, args.max_sentences, args.seed)
     result = {"model": model.name, "settings": {"candidate_threshold": settings.candidate_threshold,

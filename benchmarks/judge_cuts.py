@@ -45,7 +45,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def mrpc_sets(data_dir: Path, sample: int, seed: int) -> dict[str, dict]:
-    from benchmarks.same_claim import _sentence_frames, _tsv
+    from benchmarks.same_claim import _tsv, sentence_frames
 
     out = {}
     for split, name in (("train", "mrpc_dev"), ("test", "mrpc_test")):
@@ -53,7 +53,7 @@ def mrpc_sets(data_dir: Path, sample: int, seed: int) -> dict[str, dict]:
         if split == "train" and sample and len(rows) > sample:
             rows = random.Random(seed).sample(rows, sample)
         a, b = [r["sentence1"] for r in rows], [r["sentence2"] for r in rows]
-        frames = _sentence_frames(a + b)
+        frames = sentence_frames(a + b)
         out[name] = {"a": a, "b": b, "fa": frames[:len(a)], "fb": frames[len(a):],
                      "gold": np.array([r["label"] == "1" for r in rows]), "disagree": np.zeros(len(rows), bool)}
     return out

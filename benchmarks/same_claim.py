@@ -73,7 +73,7 @@ def _tsv(path: Path, split: str) -> list[dict]:
         return [r for r in csv.DictReader(fh, delimiter="\t") if r["split"] == split]
 
 
-def _sentence_frames(sentences: list[str]) -> list:
+def sentence_frames(sentences: list[str]) -> list:
     """Frames of standalone sentences: the union over each sentence's claims."""
     from claimmatch.claims import extract_claims
     from claimmatch.judge import Frame
@@ -99,7 +99,7 @@ def _pairs_from_paraphrase(data_dir: Path, sample: int, seed: int) -> dict[str, 
                 rows = random.Random(seed).sample(rows, sample)
             a = [r["sentence1"] for r in rows]
             b = [r["sentence2"] for r in rows]
-            frames = _sentence_frames(a + b)
+            frames = sentence_frames(a + b)
             out[f"{name}_{split}"] = {"a": a, "b": b, "fa": frames[:len(a)], "fb": frames[len(a):],
                                       "gold": np.array([gold_of(r) for r in rows]),
                                       "disagree": np.zeros(len(rows), dtype=bool)}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
-FRAME_COLUMNS = ("agent", "predicate", "patient", "negated", "stance", "entities")
+FRAME_COLUMNS = ("agent", "predicate", "patient", "negated", "stance", "entities", "numbers", "dates")
 # Verbs whose object clause or gerund carries the act: "keep on breaching X" is about breaching.
 _CATENATIVE = frozenset("keep continue start begin stop try attempt fail resume go".split())
 
@@ -90,8 +90,11 @@ def add_frames(claims: pl.DataFrame, text_column: str = "text", batch_size: int 
         f = _best_frame(doc)
         f["stance"] = "asserts"
         f["entities"] = sorted({e.text for e in doc.ents})
+        f["numbers"] = [t.text for t in doc if t.like_num]
+        f["dates"] = [e.text for e in doc.ents if e.label_ == "DATE"]
         rows.append(f)
     frames = pl.DataFrame(rows, schema={"agent": pl.String, "predicate": pl.String, "patient": pl.String,
                                         "negated": pl.Boolean, "stance": pl.String,
-                                        "entities": pl.List(pl.String)})
+                                        "entities": pl.List(pl.String), "numbers": pl.List(pl.String),
+                                        "dates": pl.List(pl.String)})
     return pl.concat([claims.drop([c for c in FRAME_COLUMNS if c in claims.columns]), frames], how="horizontal")

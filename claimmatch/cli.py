@@ -111,7 +111,8 @@ def contradictions_cli(
     index: Annotated[str, typer.Option(help="Name (under indexes/) or path of an existing index.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder for the reports.")] = Path("out"),
     threshold: Annotated[float | None, typer.Option(help="Same-claim cosine threshold.")] = None,
-    contradiction_threshold: Annotated[float | None, typer.Option(help="Flag pairs with p(contradiction) above this.")] = None,
+    contradiction_threshold: Annotated[float | None, typer.Option(
+        help="Flag pairs whose p(contradiction), the lower of both directions, reaches this.")] = None,
     within_outlet: Annotated[bool, typer.Option("--within-outlet", help="Also look for an outlet contradicting itself.")] = False,
     full: Annotated[bool, typer.Option("--full", help="Score every pair again instead of reusing the NLI scores "
                                                       "stored by the last run on this index.")] = False,

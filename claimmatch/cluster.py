@@ -15,7 +15,7 @@ import faiss
 import numpy as np
 import polars as pl
 
-from claimmatch.judge import Frame, Judgement, PairJudge, link_similarity
+from claimmatch.judge import Judgement, PairJudge, claim_frames, link_similarity
 from claimmatch.store.faiss_build import search
 from claimmatch.story import apart_stories
 
@@ -237,16 +237,6 @@ class ClusterResult:
     judged: np.ndarray | None = None
 
 
-def _frames(claims: pl.DataFrame, rows: np.ndarray) -> dict[int, Frame] | None:
-    """Frames of the given claim rows (atomic claims); None for tables without frame columns."""
-    cols = ("predicate", "entities", "numbers", "dates", "negated")
-    if not all(c in claims.columns for c in cols) or len(rows) == 0:
-        return None
-    cols += tuple(c for c in ("modality", "stance") if c in claims.columns)  # polarity: "failed to", "denied"
-    picked = claims.select(cols)[rows.tolist()]
-    return {int(r): Frame.of([row]) for r, row in zip(rows.tolist(), picked.iter_rows(named=True), strict=True)}
-
-
 @dataclass
 class KnownVerdicts:
     """The judge's verdicts from an earlier run, for pairs of claims that have not changed since.
@@ -277,7 +267,7 @@ def _judge_pairs(claims: pl.DataFrame, cand: Candidates, judge: PairJudge, text_
     texts = claims[text_column].to_list()
     frames = None
     if getattr(judge, "uses_frames", False) and text_column == "text" and len(cand):
-        frames = _frames(claims, np.unique(np.concatenate([cand.i, cand.j])))
+        frames = claim_frames(claims, np.unique(np.concatenate([cand.i, cand.j])))
     # The judge's rule is symmetric; asking (a, b) in claim-id order makes its first direction the one the
     # contradiction stage asks first too, so the stage finds it in the scorer's memo.
     first, second = cand.i, cand.j

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+import polars as pl
 
 from claimmatch.nli_rules import CONTRADICTION, ENTAILMENT, contradiction_score, entailment_score, restates
 
@@ -61,6 +62,16 @@ class Frame:
                    fact_values("dates", values("dates")), bool(rows) and polarity_negative(rows[0]))
 
 
+def claim_frames(claims: pl.DataFrame, rows: np.ndarray) -> dict[int, Frame] | None:
+    """Frames of the given claim rows (atomic claims); None for tables without frame columns."""
+    cols = ("predicate", "entities", "numbers", "dates", "negated")
+    if not all(c in claims.columns for c in cols) or len(rows) == 0:
+        return None
+    cols += tuple(c for c in ("modality", "stance") if c in claims.columns)  # polarity: "failed to", "denied"
+    picked = claims.select(cols)[rows.tolist()]
+    return {int(r): Frame.of([row]) for r, row in zip(rows.tolist(), picked.iter_rows(named=True), strict=True)}
+
+
 def frame_relation(a: Frame, b: Frame) -> tuple[bool, bool]:
     """(agree, clash) of two claims' frames.
 
@@ -71,10 +82,23 @@ def frame_relation(a: Frame, b: Frame) -> tuple[bool, bool]:
     give some and they do not fit, :func:`values_conflict`): "It is cutting 600 jobs" / "It is cutting 4,400 jobs" (cosine 0.90) and "The
     dollar edged lower on Tuesday" / "… on Wednesday" are two facts, however close their wording.
     """
-    conflict = values_conflict(a.numbers, b.numbers, "numbers") or values_conflict(a.dates, b.dates, "dates")
-    clash = a.negated != b.negated or conflict or opposite_acts(a.predicates, b.predicates)
+    clash = bool(clash_reasons(a, b))
     shared = bool(a.predicates & b.predicates or a.entities & b.entities)
     return (shared and not clash), clash
+
+
+def clash_reasons(a: Frame, b: Frame) -> list[str]:
+    """Why two claims' frames clash (:func:`frame_relation`), in words a report can print; empty if they do not."""
+    reasons = []
+    if a.negated != b.negated:
+        reasons.append("one negates the other")
+    if opposite_acts(a.predicates, b.predicates):
+        reasons.append("antonym verbs")
+    if values_conflict(a.numbers, b.numbers, "numbers"):
+        reasons.append("numbers that do not fit")
+    if values_conflict(a.dates, b.dates, "dates"):
+        reasons.append("dates that do not fit")
+    return reasons
 
 
 _ANTONYMS = Path(__file__).resolve().parent / "lexicon" / "verb_antonyms.json"

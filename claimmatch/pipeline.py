@@ -178,6 +178,7 @@ def analyze(claims: pl.DataFrame, vectors: np.ndarray, faiss_index, settings: Se
         md = render_contradictions_md(found.pairs, found.topics, claims_out, {
             **header, "claims": len(claims_out), "clusters": len(clusters),
             "nli_model": getattr(scorer, "name", "nli"), "contradiction_threshold": settings.contradiction_threshold,
+            "nli_flag_needs_clash": settings.nli_flag_needs_clash,
             "contradiction_rule": settings.contradiction_rule, "predicate_threshold": settings.predicate_threshold,
             "agent_threshold": settings.agent_threshold, "target_threshold": settings.target_threshold,
             "candidate_threshold": settings.candidate_threshold, "within_outlet": settings.within_outlet,

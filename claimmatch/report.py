@@ -145,7 +145,9 @@ def render_contradictions_md(pairs: pl.DataFrame, topics: list, claims: pl.DataF
         f"- Corpus: {header['documents']} documents from {header['outlets']} outlets, {header['claims']} claims, "
         f"{header['clusters']} near-duplicate clusters",
         f"- NLI model: {header['nli_model']}; p(contradiction) = {_RULE_WORDS[header.get('contradiction_rule', _DEFAULTS.contradiction_rule)]}; "
-        f"flag threshold {header['contradiction_threshold']:.2f}",
+        f"flag threshold {header['contradiction_threshold']:.2f}"
+        + (", and the two claims' frames must clash (one negates the other, antonym verbs, numbers or dates "
+           "that do not fit)" if header.get("nli_flag_needs_clash", _DEFAULTS.nli_flag_needs_clash) else ""),
         f"- Candidates: cross-{'document' if header['within_outlet'] else 'outlet'} neighbours with cosine ≥ "
         f"{header['candidate_threshold']:.2f} outside one cluster: {header['candidates']} pairs scored, "
         f"{len(pairs)} flagged in {len(topics)} topics",
@@ -196,6 +198,8 @@ def render_contradictions_md(pairs: pl.DataFrame, topics: list, claims: pl.DataF
                      f"{_source(p['doc_id_a'], url_of.get(p['claim_id_a']))}: {quote(p['text_a'])}")
         lines.append(f"   - {_who(p['outlet_b'], p['speaker_b'])}, "
                      f"{_source(p['doc_id_b'], url_of.get(p['claim_id_b']))}: {quote(p['text_b'])}")
+        if p.get("reason"):
+            lines.append(f"   - flagged by NLI: {p['reason']}")
         if p["basis"] != NLI_BASIS:
             lines.append(f"   - flagged as {p['basis']}: {p['predicate']} {p['patient']!s}: "
                          f"{p['agent_a']} vs {p['agent_b']}")

@@ -56,16 +56,20 @@ def unit(rows) -> np.ndarray:
 
 
 def frame(texts: list[str], outlets: list[str], speakers: list[str | None] | None = None) -> pl.DataFrame:
+    """A claims table; its frames give polarity only (a "not", "never" or "no" negates), as FakeNLI reads it."""
     n = len(texts)
+    empty = [[] for _ in range(n)]
     return pl.DataFrame({
         "claim_id": [f"d{i}#000" for i in range(n)], "doc_id": [f"d{i}" for i in range(n)], "outlet": outlets,
         "title": ["t"] * n, "url": [None] * n, "text": texts, "core": texts,
-        "speaker": speakers or [None] * n,
-    }, schema_overrides={"url": pl.String, "speaker": pl.String})
+        "speaker": speakers or [None] * n, "predicate": [None] * n, "entities": empty, "numbers": empty,
+        "dates": empty, "negated": [bool(NEG.search(t.lower())) for t in texts],
+    }, schema_overrides={"url": pl.String, "speaker": pl.String, "predicate": pl.String,
+                         "entities": pl.List(pl.String), "numbers": pl.List(pl.String), "dates": pl.List(pl.String)})
 
 
-SETTINGS = Settings(threshold=0.8, candidate_threshold=0.4, contradiction_threshold=0.6, entailment_threshold=0.5,
-                    neighbors=5, quiet=True)
+SETTINGS = Settings(threshold=0.8, candidate_threshold=0.4, contradiction_threshold=0.6,
+                    entailment_threshold=0.5, neighbors=5, quiet=True)
 
 
 def run_case(texts, outlets, vectors, within_outlet=False, speakers=None, claims=None, encode=None, nli=None):
@@ -129,6 +133,41 @@ def test_both_directions_must_say_contradiction():
     ab = np.array([[0.1, 0.1, 0.8], [0.1, 0.8, 0.1], [0.0, 0.1, 0.9]], dtype=np.float32)
     ba = np.array([[0.1, 0.5, 0.4], [0.1, 0.1, 0.8], [0.0, 0.05, 0.95]], dtype=np.float32)
     assert np.allclose(contradiction_score(ab, ba), [0.4, 0.1, 0.9])
+
+
+class SaysContradiction:
+    """A model that calls every pair of different texts a contradiction, as v7 does parallel statements."""
+
+    name = "says-contradiction"
+
+    def predict(self, pairs, batch_size: int = 64) -> np.ndarray:
+        return np.array([[0.9, 0.05, 0.05] if a == b else [0.01, 0.02, 0.97] for a, b in pairs],
+                        dtype=np.float32).reshape(-1, 3)
+
+
+@pytest.mark.parametrize("second, numbers, reason", [
+    ("Men's tennis is exciting as well.", [[], []], None),  # parallel statements: no reason in the frames
+    ("The rally drew 9,000 people.", [["12,000"], ["9,000"]], "numbers that do not fit"),
+    ("The rally did not draw 12,000 people.", [["12,000"], ["12,000"]], "one negates the other"),
+])
+def test_an_nli_flag_needs_a_reason_in_the_frames(second, numbers, reason):
+    flagged = reason is not None
+    first = "Women's tennis is exciting." if not flagged else "The rally drew 12,000 people."
+    claims = frame([first, second], ["o1", "o2"]).with_columns(pl.Series("numbers", numbers, dtype=pl.List(pl.String)))
+    vectors = unit([[1.0, 0.55, 0.0], [1.0, 0.0, 0.55]])  # one story, candidates, not one cluster
+    model = SaysContradiction()
+    res = cluster_claims(claims, vectors, build_faiss(vectors), NLIJudge(model, 0.8, 0.4, 0.99, None), k=2)
+    clusters = res.claims["cluster_id"].to_numpy()
+    found = find_contradictions(res.claims, vectors, build_faiss(vectors), clusters, model, SETTINGS)
+    assert (len(found.pairs) == 1) is flagged
+    if flagged:  # the report says why
+        assert found.pairs["reason"].to_list() == [reason]
+        md = render_contradictions_md(found.pairs, found.topics, res.claims, {
+            "documents": 2, "outlets": 2, "claims": 2, "clusters": 2, "nli_model": "says-contradiction",
+            "contradiction_threshold": 0.6, "candidate_threshold": 0.4, "within_outlet": False, "candidates": 1})
+        assert f"flagged by NLI: {reason}" in md
+    loose = Settings(**{**SETTINGS.as_dict(), "nli_flag_needs_clash": False})
+    assert len(find_contradictions(res.claims, vectors, build_faiss(vectors), clusters, model, loose).pairs) == 1
 
 
 def test_topic_label_uses_shared_phrases():
@@ -253,6 +292,24 @@ def test_an_account_that_names_the_other_doer_does_not_contradict_it(first, seco
     claims = framed(rows).with_columns(pl.Series("entities", [first[2], second[2]], dtype=pl.List(pl.String)))
     vectors = unit([[1.0, 0.55, 0.0], [1.0, 0.0, 0.55]])  # one story, not one cluster
     _, pairs, _ = run_case(claims["text"].to_list(), ["o1", "o2"], vectors, claims=claims,
+                           encode=FakeEmbedder().encode)
+    assert (len(pairs) == 1) is flagged
+
+
+@pytest.mark.parametrize("agent, document_names, flagged", [
+    ("The firm", ["Yukos", "Houston"], False),  # "the firm" in an article on Yukos is Yukos
+    ("The firm", ["Houston"], True),  # its article names another firm, or none: a party of its own
+    ("Shell", ["Yukos"], True),  # a name is no description that refers back
+])
+def test_a_description_that_stands_for_the_other_doer_does_not_contradict_it(agent, document_names, flagged):
+    rows = [("o1", f"{agent} filed for bankruptcy.", agent, "file", "bankruptcy"),
+            ("o1", "Its lawyers went to court in Houston.", "Its lawyers", "go", "court"),
+            ("o2", "Yukos filed for bankruptcy.", "Yukos", "file", "bankruptcy")]
+    names = [[agent] if agent == "Shell" else [], document_names, ["Yukos"]]
+    claims = framed(rows).with_columns(pl.Series("entities", names, dtype=pl.List(pl.String)),
+                                       pl.Series("doc_id", ["d0", "d0", "d2"]))
+    vectors = unit([[1.0, 0.55, 0.0, 0.0], [1.0, 0.0, 0.0, 0.55], [1.0, 0.0, 0.55, 0.0]])  # one story
+    _, pairs, _ = run_case(claims["text"].to_list(), ["o1", "o1", "o2"], vectors, claims=claims,
                            encode=FakeEmbedder().encode)
     assert (len(pairs) == 1) is flagged
 

@@ -344,7 +344,7 @@ def test_restates_ignores_case_punctuation_and_spacing_and_added_words_that_cann
 
 def test_identical_texts_share_a_cluster_whatever_the_model_says():
     texts = ["The harbour of Portville was closed.", "The harbour of Portville was closed.",
-             "The harbour of Portville stayed open."]
+             "The harbour of Portville was not closed."]
     claims = frame(texts, ["o1", "o2", "o3"])
     vectors = unit([[1.0, 0.0], [1.0, 0.0], [1.0, 0.48]])  # the third at cosine 0.9
     always = ConstantNLI([0.005, 0.005, 0.99])  # contradiction for every pair, even a text with itself
@@ -356,7 +356,7 @@ def test_identical_texts_share_a_cluster_whatever_the_model_says():
 
 
 def test_the_stage_never_flags_two_texts_of_the_same_words():
-    texts = ["Japan's Sony Corp. cut prices.", "japans sony  corp cut prices", "Sony Corp. raised prices."]
+    texts = ["Japan's Sony Corp. cut prices.", "japans sony  corp cut prices", "Sony Corp. did not cut prices."]
     claims = frame(texts, ["o1", "o2", "o3"])
     vectors = unit([[1.0, 0.0], [1.0, 0.1], [1.0, 0.48]])
     always = ConstantNLI([0.005, 0.005, 0.99])

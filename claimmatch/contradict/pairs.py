@@ -11,7 +11,9 @@ PAIR_SCHEMA = {
     "p_entailment": pl.Float64, "topic_id": pl.Int64, "cluster_id_a": pl.Int64, "cluster_id_b": pl.Int64,
     # Why the pair is flagged: "nli" (the model calls it a contradiction), "who-did-it" (same act on the
     # same target by different agents) or "nli+who-did-it"; the frame columns are set for who-did-it rows.
-    "basis": pl.String, "agent_a": pl.String, "agent_b": pl.String, "predicate": pl.String, "patient": pl.String,
+    # reason: for the NLI path, why the frames clash too ("one negates the other", "antonym verbs",
+    # "numbers that do not fit", "dates that do not fit"; claimmatch/judge.py clash_reasons).
+    "basis": pl.String, "reason": pl.String, "agent_a": pl.String, "agent_b": pl.String, "predicate": pl.String, "patient": pl.String,
 }
 PAIR_COLUMNS = list(PAIR_SCHEMA)
 NLI_BASIS = "nli"

@@ -24,6 +24,7 @@ from claimmatch.contradict.camps import Topic, assign_topics
 from claimmatch.contradict.candidates import claim_id_rank, nli_candidates, orient, subject_keys, subject_pairs
 from claimmatch.contradict.pairs import BOTH_BASIS, NLI_BASIS, PAIR_SCHEMA, WHO_BASIS, empty_pairs
 from claimmatch.contradict.who_did_it import frame_pairs
+from claimmatch.judge import claim_frames, clash_reasons
 from claimmatch.nli_rules import contradiction_score, entailment_score, needs_reverse, restates
 from claimmatch.story import story_similarity
 
@@ -227,9 +228,15 @@ def find_contradictions(claims: pl.DataFrame, vectors: np.ndarray, faiss_index_o
     hit = np.zeros(len(ab), dtype=bool)
     hit[second] = p_con[second] >= settings.contradiction_threshold
     hit[hit] = ~restates([texts[i] for i in cand.i[hit]], [texts[j] for j in cand.j[hit]])
+    reasons = frame_clashes(claims, cand.i[hit], cand.j[hit])
+    if settings.nli_flag_needs_clash:
+        keep = np.array([bool(r) for r in reasons], dtype=bool)
+        reasons = [r for r, k in zip(reasons, keep.tolist(), strict=True) if k]
+        hit[hit] = keep
     del ab, ba
-    flagged = {(ids[i], ids[j]): (i, j, float(cand.sim[k]), float(p_con[k]), float(p_ent[k]))
-               for k, i, j in zip(np.flatnonzero(hit).tolist(), cand.i[hit].tolist(), cand.j[hit].tolist(), strict=True)}
+    flagged = {(ids[i], ids[j]): (i, j, float(cand.sim[k]), float(p_con[k]), float(p_ent[k]), "; ".join(why) or None)
+               for k, i, j, why in zip(np.flatnonzero(hit).tolist(), cand.i[hit].tolist(), cand.j[hit].tolist(),
+                                       reasons, strict=True)}
     nli_keys = set(flagged)
     n_nli = len(nli_keys)
     n_cand, n_second = len(cand), len(second)
@@ -259,7 +266,7 @@ def find_contradictions(claims: pl.DataFrame, vectors: np.ndarray, faiss_index_o
         for k in np.flatnonzero(~agree).tolist():
             i, j = int(fi[k]), int(fj[k])
             frames[(ids[i], ids[j])] = (i, j)
-            flagged.setdefault((ids[i], ids[j]), (i, j, round(float(sims[k]), 6), float(fcon[k]), float(fent[k])))
+            flagged.setdefault((ids[i], ids[j]), (i, j, round(float(sims[k]), 6), float(fcon[k]), float(fent[k]), None))
     clock("who_did_it")
     table = _pair_table(claims, flagged, nli_keys, frames, text_col)
     pairs, topics = assign_topics(table, claims)
@@ -277,6 +284,19 @@ def find_contradictions(claims: pl.DataFrame, vectors: np.ndarray, faiss_index_o
     return Contradictions(pairs, topics, counts, scores.table(), targets)
 
 
+def frame_clashes(claims: pl.DataFrame, i: np.ndarray, j: np.ndarray) -> list[list[str]]:
+    """Why each pair's frames clash (:func:`claimmatch.judge.clash_reasons`): one claim negates what the
+    other asserts, their verbs are antonyms, or their numbers or dates do not fit; empty where they do not,
+    and for tables without frame columns. The NLI path wants such a reason (``nli_flag_needs_clash``): on
+    real news the model calls parallel statements about two things contradictions ("Women's tennis is
+    exciting" / "Men's tennis is exciting as well", "Liam Neeson won best actor for Kinsey" / "Jamie Foxx
+    won best actor for Ray"); which of two parties did something is who-did-it's question."""
+    frame = claim_frames(claims, np.unique(np.concatenate([i, j]))) if len(i) else None
+    if frame is None:
+        return [[] for _ in range(len(i))]
+    return [clash_reasons(frame[a], frame[b]) for a, b in zip(i.tolist(), j.tolist(), strict=True)]
+
+
 def _one_story(cand: Candidates, doc_ids: Sequence[str], vectors, threshold: float) -> tuple[Candidates, int]:
     """The candidate pairs whose documents report one story (:mod:`claimmatch.story`), and how
     many were dropped: asking the model about two stories only finds flags nobody should read."""
@@ -292,7 +312,7 @@ def _pair_table(claims: pl.DataFrame, flagged: dict, nli_keys: set, frames: dict
                   if all(c in claims.columns for c in ("agent", "predicate", "patient")) else None)
     rows = []
     for key in sorted(flagged):
-        i, j, sim, p_con, p_ent = flagged[key]
+        i, j, sim, p_con, p_ent, reason = flagged[key]
         a, b = cols[i], cols[j]
         who, nli = key in frames, key in nli_keys
         basis = BOTH_BASIS if who and nli else WHO_BASIS if who else NLI_BASIS
@@ -302,7 +322,7 @@ def _pair_table(claims: pl.DataFrame, flagged: dict, nli_keys: set, frames: dict
                      "outlet_a": a[2], "outlet_b": b[2], "text_a": a[3], "text_b": b[3],
                      "speaker_a": a[4], "speaker_b": b[4], "similarity": round(sim, 4),
                      "p_contradiction": round(p_con, 4), "p_entailment": round(p_ent, 4),
-                     "cluster_id_a": a[5], "cluster_id_b": b[5], "basis": basis,
+                     "cluster_id_a": a[5], "cluster_id_b": b[5], "basis": basis, "reason": reason,
                      "agent_a": fa[0], "agent_b": fb[0], "predicate": fa[1] if fa[1] == fb[1] or not who
                      else f"{fa[1]} / {fb[1]}", "patient": fa[2]})
     return pl.DataFrame(rows, schema={c: t for c, t in PAIR_SCHEMA.items() if c != "topic_id"})

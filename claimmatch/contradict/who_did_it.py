@@ -476,29 +476,58 @@ def _other_event(claims: pl.DataFrame, i: np.ndarray, j: np.ndarray) -> np.ndarr
 
 
 def _names_other_agent(claims: pl.DataFrame, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-    """Pairs where one claim names the other's doer among its own names: then the two do not name different
-    doers, whatever the parse took for each subject ("Broadhurst leads in Spain" / "Broadhurst, Fichardt
-    lead Open de Madrid": co-leaders; "Apple unveils super thin iMac" / "Ooh la la, Apple unveils new iMac":
-    an interjection read as the subject). A doer's names are the claim's entities inside its agent phrase;
-    a name matches when the words of one hold the other's ("Apple" / "Apple Computer")."""
+    """Pairs where one account may be naming the other's doer: then the two do not name different doers,
+    whatever the parse took for each subject.
+
+    - The claim names the other's doer among its own names ("Broadhurst leads in Spain" / "Broadhurst,
+      Fichardt lead Open de Madrid": co-leaders; "Apple unveils super thin iMac" / "Ooh la la, Apple unveils
+      new iMac": an interjection read as the subject).
+    - Its doer is a description that refers back ("the firm", "The duo", "her director": a definite or
+      possessive phrase with no name in it) and its document names the other's doer: "The firm had filed
+      for bankruptcy" in an article on Yukos is Yukos, not a second party to "Yukos filed for bankruptcy".
+      The other's doer must be a name at its head: "US-backed terrorist groups" are no name.
+
+    A doer's names are the claim's entities inside its agent phrase; a name matches when the words of one
+    hold the other's ("Apple" / "Apple Computer")."""
     out = np.zeros(len(i), dtype=bool)
     if "entities" not in claims.columns or not len(i):
         return out
     rows = np.unique(np.concatenate([i, j]))
     agent_col, entity_col = claims["agent"].to_list(), claims["entities"].to_list()
+    doc_col = claims["doc_id"].to_list() if "doc_id" in claims.columns else claims["claim_id"].to_list()
 
     def words(text: str) -> frozenset[str]:
         return frozenset(normalize(text, hyphen=" ").split())
 
     names = {r: [w for w in (words(e) for e in entity_col[r] or []) if w] for r in rows.tolist()}
     doers = {r: [w for w in names[r] if w <= words(agent_col[r] or "")] for r in rows.tolist()}
+    refers_back = {r: not doers[r] and _refers_back(agent_col[r]) for r in rows.tolist()}
+    docs = {doc_col[r] for r in rows.tolist() if refers_back[r]}
+    doc_names: dict[str, list[frozenset[str]]] = {d: [] for d in docs}
+    if docs:
+        for d, ents in zip(doc_col, entity_col, strict=True):
+            if d in doc_names:
+                doc_names[d].extend(w for w in (words(e) for e in ents or []) if w)
 
     def named(doer: list[frozenset[str]], others: list[frozenset[str]]) -> bool:
         return any(d <= o or o <= d for d in doer for o in others)
 
+    def stands_for(a: int, b: int) -> bool:
+        # b's doer is a name only if its head is ("Yukos", "Deutsche Bank"; not "US-backed terrorist groups")
+        head = words(_head(_words(agent_col[b])))
+        return refers_back[a] and named([w for w in doers[b] if head and head <= w], doc_names[doc_col[a]])
+
     for k, (a, b) in enumerate(zip(i.tolist(), j.tolist(), strict=True)):
-        out[k] = named(doers[a], names[b]) or named(doers[b], names[a])
+        out[k] = (named(doers[a], names[b]) or named(doers[b], names[a]) or stands_for(a, b)
+                  or stands_for(b, a))
     return out
+
+
+def _refers_back(agent: str | None) -> bool:
+    """A definite or possessive description ("the firm", "The embattled Russian oil giant", "her
+    director"): it stands for someone its article has named, not for a party of its own."""
+    found = _words(agent)
+    return bool(found) and found[0].lower() in _DEFINITE | _OWN
 
 
 def _known_cells(table: pl.DataFrame, texts: list[str], first: np.ndarray, inverse: np.ndarray) -> KnownCells:
