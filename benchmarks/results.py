@@ -85,12 +85,14 @@ def real_vectors(index_dir: Path) -> np.ndarray:
 
 
 def synthetic_blocks(seed_vectors: np.ndarray, n: int, block: int = 50_000, dup_fraction: float = 0.25,
-                     seed: int = 0) -> Iterator[np.ndarray]:
+                     seed: int = 0, sources: bool = False) -> Iterator[np.ndarray | tuple[np.ndarray, np.ndarray]]:
     """n unit vectors shaped like a news archive, built from real claim vectors, block by block.
 
     Novel claims mix two real claims plus noise (cosine ≈ 0.78 to the nearer one, ≈ 0.55 between two
     derived from one real claim); ``dup_fraction`` of rows are rewrites of a novel claim of their block at
     cosine ≈ 0.80–0.98 (the near-duplicates clustering must find). Deterministic for a given seed.
+    ``sources``: yield (vectors, rows) instead, ``rows`` the real claim each vector was mostly made of
+    (the first of its two; a rewrite's is its novel claim's), with the same vectors.
     """
     rng = np.random.default_rng(seed)
     dim = seed_vectors.shape[1]
@@ -100,14 +102,17 @@ def synthetic_blocks(seed_vectors: np.ndarray, n: int, block: int = 50_000, dup_
         size = min(block, n - done)
         n_dup = int(size * dup_fraction)
         n_new = size - n_dup
-        a = np.asarray(seed_vectors[np.sort(rng.integers(0, real, n_new))], dtype=np.float32)
+        a_rows = np.sort(rng.integers(0, real, n_new))
+        a = np.asarray(seed_vectors[a_rows], dtype=np.float32)
         b = np.asarray(seed_vectors[np.sort(rng.integers(0, real, n_new))], dtype=np.float32)
         new = a + 0.5 * b + 0.7 * rng.standard_normal((n_new, dim), dtype=np.float32) / np.sqrt(dim)
         new /= np.linalg.norm(new, axis=1, keepdims=True)
-        src = new[rng.integers(0, n_new, n_dup)]
+        picked = rng.integers(0, n_new, n_dup)
+        src = new[picked]
         noise = rng.uniform(0.2, 0.75, (n_dup, 1)).astype(np.float32)
         dup = src + noise * rng.standard_normal((n_dup, dim), dtype=np.float32) / np.sqrt(dim)
         dup /= np.linalg.norm(dup, axis=1, keepdims=True)
-        out = np.concatenate([new, dup])[rng.permutation(size)]
-        yield out.astype(np.float16).astype(np.float32)
+        order = rng.permutation(size)
+        out = np.concatenate([new, dup])[order].astype(np.float16).astype(np.float32)
+        yield (out, np.concatenate([a_rows, a_rows[picked]])[order]) if sources else out
         done += size

@@ -79,9 +79,11 @@ def marked_sentence(row: dict) -> str:
 
 def render_clusters_md(claims: pl.DataFrame, clusters: pl.DataFrame, header: dict) -> str:
     """Cross-outlet clusters first (most outlets, then size), every member quoted with its source."""
-    by_id = {r["claim_id"]: r for r in claims.iter_rows(named=True)}
     cross = clusters.filter(pl.col("n_outlets") > 1)
     within = clusters.filter((pl.col("n_outlets") == 1) & (pl.col("size") > 1))
+    # only the members of printed clusters: a dict per claim of a 1M-claim corpus is seconds and a GiB
+    printed = pl.concat([cross["claim_ids"], within["claim_ids"]]).explode()
+    by_id = {r["claim_id"]: r for r in claims.filter(pl.col("claim_id").is_in(printed.implode())).iter_rows(named=True)}
     singles = clusters.filter(pl.col("size") == 1)
     lines = [
         "# claimmatch: claims shared across outlets",
@@ -137,7 +139,8 @@ _RULE_WORDS = {"min": "the lower of both directions", "mean": "the mean of both 
 def render_contradictions_md(pairs: pl.DataFrame, topics: list, claims: pl.DataFrame, header: dict) -> str:
     """Topics with their two camps side by side, then every flagged pair by p(contradiction)."""
     by_cluster: dict[int, list[dict]] = {}
-    for row in claims.iter_rows(named=True):
+    in_camps = [cid for t in topics for camp in t.camps for cid in camp]  # only these clusters are quoted
+    for row in claims.filter(pl.col("cluster_id").is_in(in_camps)).iter_rows(named=True):
         by_cluster.setdefault(row["cluster_id"], []).append(row)
     lines = [
         "# claimmatch: claims on which outlets disagree",
@@ -189,7 +192,8 @@ def render_contradictions_md(pairs: pl.DataFrame, topics: list, claims: pl.DataF
     lines.extend(["## All flagged pairs", ""])
     if pairs.is_empty():
         lines.extend(["None.", ""])
-    url_of = dict(zip(claims["claim_id"].to_list(), claims["url"].to_list(), strict=True))
+    flagged = claims.filter(pl.col("claim_id").is_in(pl.concat([pairs["claim_id_a"], pairs["claim_id_b"]]).implode()))
+    url_of = dict(zip(flagged["claim_id"].to_list(), flagged["url"].to_list(), strict=True))
     ordered = pairs.sort(["p_contradiction", "claim_id_a", "claim_id_b"], descending=[True, False, False])
     for n, p in enumerate(ordered.iter_rows(named=True), 1):
         lines.append(f"{n}. p(contradiction) {p['p_contradiction']:.2f}, p(entailment) {p['p_entailment']:.2f}, "

@@ -160,15 +160,19 @@ class KnownCells:
 def eligible_rows(claims: pl.DataFrame) -> np.ndarray:
     """Claims whose frame names an act, one target (:func:`is_one_thing`) and a party that did it
     (:func:`is_doer`), asserted and not negated."""
-    stance = claims["stance"].to_list()
-    negated = claims["negated"].to_list()
-    names = claims["entities"].to_list() if "entities" in claims.columns else [None] * len(claims)
-    rows = []
-    for k, (agent, pred, patient) in enumerate(claims.select("agent", "predicate", "patient").iter_rows()):
-        if (pred and pred.lower() not in LIGHT_VERBS and _is_party(agent) and _is_party(patient)
-                and not negated[k] and stance[k] in (None, "asserts") and is_doer(agent, names[k])
-                and is_one_thing(patient, names[k])):
-            rows.append(k)
+    # the column tests on arrays first, the phrase tests on the rows left
+    maybe = claims.select(
+        pl.col("predicate").str.len_chars().fill_null(0).gt(0)
+        & ~pl.col("predicate").str.to_lowercase().is_in(list(LIGHT_VERBS)).fill_null(False)
+        & ~pl.col("negated").fill_null(False) & pl.col("stance").fill_null("asserts").eq("asserts")
+        & pl.col("agent").is_not_null() & pl.col("patient").is_not_null()).to_series()
+    candidates = np.flatnonzero(maybe.to_numpy())
+    picked = claims.select("agent", "patient", *(["entities"] if "entities" in claims.columns else []))[
+        candidates.tolist()]
+    names = picked["entities"].to_list() if "entities" in picked.columns else [None] * len(picked)
+    rows = [int(k) for k, agent, patient, n in zip(candidates, picked["agent"].to_list(), picked["patient"].to_list(),
+                                                   names, strict=True)
+            if _is_party(agent) and _is_party(patient) and is_doer(agent, n) and is_one_thing(patient, n)]
     return np.asarray(rows, dtype=np.int64)
 
 
@@ -466,10 +470,12 @@ def _other_event(claims: pl.DataFrame, i: np.ndarray, j: np.ndarray) -> np.ndarr
     "violated the truce on Monday" / "broke it on Friday"). The same rule keeps such claims apart in the
     clustering judge's frames."""
     out = np.zeros(len(i), dtype=bool)
+    rows = np.unique(np.concatenate([i, j])) if len(i) else np.zeros(0, np.int64)
     for col in ("numbers", "dates"):
         if col not in claims.columns or not len(i):
             continue
-        values = [fact_values(col, x) for x in claims[col].to_list()]
+        values = dict(zip(rows.tolist(), (fact_values(col, x) for x in claims[col].gather(rows).to_list()),
+                          strict=True))  # the pairs' rows only
         for k, (a, b) in enumerate(zip(i.tolist(), j.tolist(), strict=True)):
             out[k] |= values_conflict(values[a], values[b], col)
     return out
