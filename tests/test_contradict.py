@@ -14,7 +14,7 @@ from claimmatch.cluster import Candidates, cluster_claims
 from claimmatch.config import Settings
 from claimmatch.contradict import find_contradictions, topic_label
 from claimmatch.contradict.camps import _camps
-from claimmatch.contradict.candidates import nli_candidates, subject_pairs
+from claimmatch.contradict.candidates import nli_candidates, shared_subject_pairs
 from claimmatch.contradict.who_did_it import frame_pairs, is_doer, is_one_thing
 from claimmatch.judge import NLIJudge
 from claimmatch.nli_rules import contradiction_score, needs_reverse
@@ -458,12 +458,29 @@ def test_subject_pairs_are_the_sorted_distinct_pairs_of_each_rare_subject():
     for row, ks in enumerate(keys):
         for key in ks:
             holders.setdefault(key, []).append(row)
+    # the same subject as an entity of one claim and the agent or patient of another: one key
+    spelled = [[f"The {k.upper()}" if row % 3 == 0 else k for k in sorted(ks)] for row, ks in enumerate(keys)]
+    claims = pl.DataFrame({"entities": [e[1:] for e in spelled], "agent": [e[0] if e else None for e in spelled],
+                           "patient": ["it"] * len(keys)}, schema={"entities": pl.List(pl.String),
+                                                                    "agent": pl.String, "patient": pl.String})
     for max_claims in (2, 5, 20):
         expected = sorted({p for rows in holders.values() if 2 <= len(rows) <= max_claims
                            for p in itertools.combinations(rows, 2)})
-        i, j = subject_pairs(keys, max_claims)
+        i, j = shared_subject_pairs(claims, max_claims)
         assert list(zip(i.tolist(), j.tolist(), strict=True)) == expected
-    assert [len(x) for x in subject_pairs([{"a"}, {"b"}], 20)] == [0, 0]
+    one_each = pl.DataFrame({"entities": [["a"], ["b"]]}, schema={"entities": pl.List(pl.String)})
+    assert [len(x) for x in shared_subject_pairs(one_each, 20)] == [0, 0]
+
+
+@pytest.mark.parametrize("hyphen", ["", " "])
+def test_normalized_column_equals_normalize(hyphen):
+    from claimmatch.contradict.who_did_it import normalize, normalized
+
+    phrases = ["The cease-fire", "Nusra-linked rebels", "the the firm", "The", "Its ‘main’ arm", "al-Nusra's fighters",
+               "   ", "THE U.S. Federal Reserve", "naïve Café-owners", "them", "their own", "Some of those", "",
+               "Ærø’s ferry", "these 3 groups", "a_b c", None]
+    got = pl.DataFrame({"p": phrases}, schema={"p": pl.String}).select(normalized(pl.col("p"), hyphen))["p"].to_list()
+    assert got == [None if p is None else normalize(p, hyphen) for p in phrases]
 
 
 def test_candidates_come_sorted_by_claim_id_whatever_the_row_order():

@@ -9,61 +9,50 @@ pair has the same (a, b) direction whatever the row order of the claims table (a
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 
 import numpy as np
 import polars as pl
 
 from claimmatch.cluster import Candidates, pair_cosines, retrieve_pairs
-from claimmatch.contradict.who_did_it import PRONOUNS, normalize
+from claimmatch.contradict.who_did_it import PRONOUNS, normalized
 
 
-def orient(claim_ids: Sequence[str], i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows (a, b) with claim_id[a] < claim_id[b]: the direction scored first."""
-    ids = np.asarray(claim_ids, dtype=object)
-    swap = ids[i] > ids[j]
+def orient(claim_ids: Sequence[str], i: np.ndarray, j: np.ndarray,
+           rank: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Rows (a, b) with claim_id[a] < claim_id[b]: the direction scored first. ``rank``: the ids'
+    :func:`claim_id_rank`, when the caller has it."""
+    rank = claim_id_rank(claim_ids) if rank is None else rank
+    swap = rank[i] > rank[j]
     return np.where(swap, j, i), np.where(swap, i, j)
 
 
-def subject_keys(claims: pl.DataFrame) -> list[set[str]]:
-    """Per claim, the subjects it names: named entities and its frame's agent and patient, normalised."""
-    cols = [c for c in ("entities", "agent", "patient") if c in claims.columns]
-    keys: list[set[str]] = [set() for _ in range(len(claims))]
-    for c in cols:
-        for k, value in enumerate(claims[c].to_list()):
-            for phrase in (value or []) if c == "entities" else [value]:
-                if phrase and (norm := normalize(phrase)) and norm not in PRONOUNS:
-                    keys[k].add(norm)
-    return keys
-
-
-def subject_pairs(keys: list[set[str]], max_claims: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row pairs (i < j, sorted) that share a subject named by at most ``max_claims`` claims (commoner ones
-    say little). Pairs are held as int64 codes, not a set of tuples: a corpus has millions of them."""
-    holders: dict[str, list[int]] = defaultdict(list)
-    for row, ks in enumerate(keys):
-        for key in ks:
-            holders[key].append(row)
-    n = len(keys)
-    parts: list[np.ndarray] = []
-    for rows in holders.values():
-        if 2 <= len(rows) <= max_claims:
-            r = np.asarray(rows, dtype=np.int64)  # ascending: rows were appended in order
-            a, b = np.triu_indices(len(r), 1)
-            parts.append(r[a] * n + r[b])
-    if not parts:
+def shared_subject_pairs(claims: pl.DataFrame, max_claims: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row pairs (i < j, sorted) that name the same subject (a named entity, or their frame's agent or
+    patient, normalised as :func:`claimmatch.contradict.who_did_it.normalize` does; pronouns are no
+    subject) when at most ``max_claims`` claims name it: commoner subjects say little. Built as columns,
+    not per-claim sets: at 1M claims the sets and their holders held about a GiB."""
+    n = len(claims)
+    parts = []
+    rows = claims.with_row_index("row")
+    if "entities" in claims.columns:
+        parts.append(rows.select(pl.col("row"), pl.col("entities").alias("phrase")).explode("phrase"))
+    parts += [rows.select(pl.col("row"), pl.col(c).alias("phrase")) for c in ("agent", "patient") if c in claims.columns]
+    if not parts or n < 2:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    codes = np.unique(np.concatenate(parts))
+    named = (pl.concat(parts).drop_nulls("phrase").select(pl.col("row").cast(pl.Int64),
+                                                           normalized(pl.col("phrase")).alias("key"))
+             .filter((pl.col("key") != "") & ~pl.col("key").is_in(sorted(PRONOUNS))).unique())
+    held = named.filter(pl.len().over("key").is_between(2, max_claims))
+    pairs = held.join(held, on="key", suffix="_b").filter(pl.col("row") < pl.col("row_b"))
+    codes = np.unique((pairs["row"] * n + pairs["row_b"]).to_numpy())
     return codes // n, codes % n
 
 
 def claim_id_rank(claim_ids: Sequence[str]) -> np.ndarray:
     """Each row's position in claim-id order (ids are unique), so pairs sort by id with numpy."""
-    order = sorted(range(len(claim_ids)), key=claim_ids.__getitem__)
-    rank = np.empty(len(claim_ids), dtype=np.int64)
-    rank[order] = np.arange(len(claim_ids), dtype=np.int64)
-    return rank
+    ids = claim_ids if isinstance(claim_ids, pl.Series) else pl.Series(list(claim_ids), dtype=pl.String)
+    return (ids.rank("ordinal") - 1).cast(pl.Int64).to_numpy()
 
 
 def nli_candidates(vectors: np.ndarray, source, claim_ids: Sequence[str], outlets: Sequence[str],
@@ -71,7 +60,7 @@ def nli_candidates(vectors: np.ndarray, source, claim_ids: Sequence[str], outlet
                    within_outlet: bool,
                    shared_subject: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[Candidates, dict]:
     """Candidate pairs from a FAISS index (searched here) or from pairs already retrieved (filtered here),
-    plus ``shared_subject`` pairs (rows i < j, as from :func:`subject_pairs`) whatever their cosine.
+    plus ``shared_subject`` pairs (rows i < j, as from :func:`shared_subject_pairs`) whatever their cosine.
 
     Returns the pairs, oriented by claim id and sorted, and how many came from each source and each cut
     removed.
@@ -98,8 +87,8 @@ def nli_candidates(vectors: np.ndarray, source, claim_ids: Sequence[str], outlet
         same_outlet = keep & (out[cand.i] == out[cand.j])
         cuts["dropped_same_outlet"] = int(same_outlet.sum())
         keep &= ~same_outlet
-    a, b = orient(claim_ids, cand.i[keep], cand.j[keep])
     rank = claim_id_rank(claim_ids)
+    a, b = orient(claim_ids, cand.i[keep], cand.j[keep], rank)
     order = np.lexsort((rank[b], rank[a]))  # by (claim_id_a, claim_id_b); pairs are distinct
     a, b = a[order].astype(np.int64), b[order].astype(np.int64)
     sim = np.round(pair_cosines(vectors, a, b), 6) if len(a) else np.zeros(0, np.float32)

@@ -21,7 +21,7 @@ import xxhash
 from claimmatch.cluster import Candidates, StepClock, pair_cosines
 from claimmatch.config import Settings
 from claimmatch.contradict.camps import Topic, assign_topics
-from claimmatch.contradict.candidates import claim_id_rank, nli_candidates, orient, subject_keys, subject_pairs
+from claimmatch.contradict.candidates import claim_id_rank, nli_candidates, orient, shared_subject_pairs
 from claimmatch.contradict.pairs import BOTH_BASIS, NLI_BASIS, PAIR_SCHEMA, WHO_BASIS, empty_pairs
 from claimmatch.contradict.who_did_it import frame_pairs
 from claimmatch.judge import claim_frames, clash_reasons
@@ -208,7 +208,7 @@ def find_contradictions(claims: pl.DataFrame, vectors: np.ndarray, faiss_index_o
     texts = claims[text_col].to_list()
     cl = claims["cluster_id"].to_numpy()
     scores = _Scores(scorer, settings.batch_size, known, ids, texts, fresh)
-    shared = (subject_pairs(subject_keys(claims), settings.subject_key_max_claims)
+    shared = (shared_subject_pairs(claims, settings.subject_key_max_claims)
               if settings.subject_key_max_claims >= 2 else None)
     cand, cuts = nli_candidates(vectors, faiss_index_or_candidates, ids, claims["outlet"].to_list(), cl,
                                 neighbors=settings.neighbors, min_similarity=settings.candidate_threshold,

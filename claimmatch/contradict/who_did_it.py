@@ -48,6 +48,15 @@ def normalize(phrase: str, hyphen: str = "") -> str:
     return " ".join(words)
 
 
+_LEADING_DETERMINERS = r"^(?:(?:" + "|".join(sorted(_DETERMINERS)) + r")(?: |$))+"
+
+
+def normalized(phrases: pl.Expr, hyphen: str = "") -> pl.Expr:
+    """:func:`normalize` as a polars expression, for a column of phrases at once (null stays null)."""
+    return (phrases.str.to_lowercase().str.replace_all("-", hyphen, literal=True).str.extract_all(r"[\w’']+")
+            .list.join(" ").str.replace(_LEADING_DETERMINERS, ""))
+
+
 def _is_party(phrase: str | None) -> bool:
     norm = normalize(phrase or "")
     return bool(norm) and norm not in PRONOUNS
