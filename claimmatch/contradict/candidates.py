@@ -59,8 +59,9 @@ def nli_candidates(vectors: np.ndarray, source, claim_ids: Sequence[str], outlet
                    clusters: np.ndarray, *, neighbors: int, min_similarity: float,
                    within_outlet: bool,
                    shared_subject: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[Candidates, dict]:
-    """Candidate pairs from a FAISS index (searched here) or from pairs already retrieved (filtered here),
-    plus ``shared_subject`` pairs (rows i < j, as from :func:`shared_subject_pairs`) whatever their cosine.
+    """Candidate pairs from a FAISS index (searched here) or from pairs already retrieved (filtered here,
+    their cosines taken as :func:`claimmatch.cluster.retrieve_pairs` gave them), plus ``shared_subject``
+    pairs (rows i < j, as from :func:`shared_subject_pairs`) whatever their cosine.
 
     Returns the pairs, oriented by claim id and sorted, and how many came from each source and each cut
     removed.
@@ -77,8 +78,9 @@ def nli_candidates(vectors: np.ndarray, source, claim_ids: Sequence[str], outlet
         extra = np.setdiff1d(shared_subject[0] * n + shared_subject[1], have)  # sorted, unique
         cuts["from_shared_subject"] = len(extra)
         if len(extra):
-            cand = Candidates(np.concatenate([cand.i, extra // n]), np.concatenate([cand.j, extra % n]),
-                              np.concatenate([cand.sim, np.zeros(len(extra), np.float32)]))
+            ei, ej = extra // n, extra % n
+            cand = Candidates(np.concatenate([cand.i, ei]), np.concatenate([cand.j, ej]),
+                              np.concatenate([cand.sim, np.round(pair_cosines(vectors, ei, ej), 6)]))
     cl = np.asarray(clusters)
     keep = cl[cand.i] != cl[cand.j]
     cuts["dropped_same_cluster"] = int((~keep).sum())
@@ -91,5 +93,7 @@ def nli_candidates(vectors: np.ndarray, source, claim_ids: Sequence[str], outlet
     a, b = orient(claim_ids, cand.i[keep], cand.j[keep], rank)
     order = np.lexsort((rank[b], rank[a]))  # by (claim_id_a, claim_id_b); pairs are distinct
     a, b = a[order].astype(np.int64), b[order].astype(np.int64)
-    sim = np.round(pair_cosines(vectors, a, b), 6) if len(a) else np.zeros(0, np.float32)
+    # retrieval computed each pair's cosine already (pair_cosines, rounded); a dot product does not
+    # depend on the order of its two rows, so orienting a pair keeps it
+    sim = np.asarray(cand.sim[keep][order], dtype=np.float32)
     return Candidates(a, b, sim), cuts
