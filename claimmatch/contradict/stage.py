@@ -230,9 +230,8 @@ def find_contradictions(claims: pl.DataFrame, vectors: np.ndarray, faiss_index_o
     hit[hit] = ~restates([texts[i] for i in cand.i[hit]], [texts[j] for j in cand.j[hit]])
     reasons = frame_clashes(claims, cand.i[hit], cand.j[hit])
     if settings.nli_flag_needs_clash:
-        keep = np.array([bool(r) for r in reasons], dtype=bool)
-        reasons = [r for r, k in zip(reasons, keep.tolist(), strict=True) if k]
-        hit[hit] = keep
+        hit[hit] = [bool(r) for r in reasons]
+        reasons = [r for r in reasons if r]
     del ab, ba
     flagged = {(ids[i], ids[j]): (i, j, float(cand.sim[k]), float(p_con[k]), float(p_ent[k]), "; ".join(why) or None)
                for k, i, j, why in zip(np.flatnonzero(hit).tolist(), cand.i[hit].tolist(), cand.j[hit].tolist(),

@@ -507,30 +507,35 @@ def _names_other_agent(claims: pl.DataFrame, i: np.ndarray, j: np.ndarray) -> np
     out = np.zeros(len(i), dtype=bool)
     if "entities" not in claims.columns or not len(i):
         return out
-    rows = np.unique(np.concatenate([i, j]))
-    agent_col, entity_col = claims["agent"].to_list(), claims["entities"].to_list()
-    doc_col = claims["doc_id"].to_list() if "doc_id" in claims.columns else claims["claim_id"].to_list()
+    doc = "doc_id" if "doc_id" in claims.columns else "claim_id"
+    rows = np.unique(np.concatenate([i, j])).tolist()
+    picked = claims.select("agent", "entities", doc)[rows]  # the pairs' rows only, not the whole table
+    agent_of = dict(zip(rows, picked["agent"].to_list(), strict=True))
+    doc_of = dict(zip(rows, picked[doc].to_list(), strict=True))
 
     def words(text: str) -> frozenset[str]:
         return frozenset(normalize(text, hyphen=" ").split())
 
-    names = {r: [w for w in (words(e) for e in entity_col[r] or []) if w] for r in rows.tolist()}
-    doers = {r: [w for w in names[r] if w <= words(agent_col[r] or "")] for r in rows.tolist()}
-    refers_back = {r: not doers[r] and _refers_back(agent_col[r]) for r in rows.tolist()}
-    docs = {doc_col[r] for r in rows.tolist() if refers_back[r]}
+    def named_in(entities: list[str] | None) -> list[frozenset[str]]:
+        return [w for w in (words(e) for e in entities or []) if w]
+
+    names = {r: named_in(e) for r, e in zip(rows, picked["entities"].to_list(), strict=True)}
+    doers = {r: [w for w in names[r] if w <= words(agent_of[r] or "")] for r in rows}
+    refers_back = {r: not doers[r] and _refers_back(agent_of[r]) for r in rows}
+    docs = sorted({doc_of[r] for r in rows if refers_back[r]})
     doc_names: dict[str, list[frozenset[str]]] = {d: [] for d in docs}
-    if docs:
-        for d, ents in zip(doc_col, entity_col, strict=True):
-            if d in doc_names:
-                doc_names[d].extend(w for w in (words(e) for e in ents or []) if w)
+    if docs:  # the names anywhere in those documents
+        in_docs = claims.filter(pl.col(doc).is_in(docs)).select(doc, "entities")
+        for d, ents in zip(in_docs[doc].to_list(), in_docs["entities"].to_list(), strict=True):
+            doc_names[d].extend(named_in(ents))
 
     def named(doer: list[frozenset[str]], others: list[frozenset[str]]) -> bool:
         return any(d <= o or o <= d for d in doer for o in others)
 
     def stands_for(a: int, b: int) -> bool:
         # b's doer is a name only if its head is ("Yukos", "Deutsche Bank"; not "US-backed terrorist groups")
-        head = words(_head(_words(agent_col[b])))
-        return refers_back[a] and named([w for w in doers[b] if head and head <= w], doc_names[doc_col[a]])
+        head = words(_head(_words(agent_of[b])))
+        return refers_back[a] and named([w for w in doers[b] if head and head <= w], doc_names[doc_of[a]])
 
     for k, (a, b) in enumerate(zip(i.tolist(), j.tolist(), strict=True)):
         out[k] = (named(doers[a], names[b]) or named(doers[b], names[a]) or stands_for(a, b)
