@@ -18,10 +18,11 @@ from dataclasses import dataclass, replace
 
 import polars as pl
 
-from claimmatch.parser import parse
+from claimmatch.parser import parse, restore_words
 from claimmatch.propositions import PERSON_PRONOUNS, Proposition, propositions
 from claimmatch.records import CLAIM_COLUMNS, Document
 from claimmatch.segment import split_sentences
+from claimmatch.truecase import CaseEvidence, headline_case, sentence_case
 
 _LIST = pl.List(pl.String)
 CLAIM_SCHEMA = {
@@ -126,20 +127,33 @@ def parser_form(text: str) -> str:
     return _ARTICLE_GAP.sub(lambda m: f" {m.group(1)}-", text)
 
 
+def _parser_text(unit: _Unit, docs: Sequence[Document], truecase: bool = True) -> str:
+    """What the parser reads for ``unit``: a headline in title case or capitals in sentence case
+    (claimmatch/truecase.py), judged by how its article's body prints each word; a one-line document has
+    no body, so only the word list judges it."""
+    text = parser_form(unit.text)
+    if not (truecase and unit.headline) or headline_case(text) is None:
+        return text
+    return sentence_case(text, None if unit.sole or not unit.is_title else CaseEvidence(docs[unit.doc].text))
+
+
 def _is_named(phrase: str) -> bool:
     """A pronoun antecedent names someone: "General Valery Gerasimov", "Wael al-Halqi", not "Russia's patience"."""
     words = phrase.split()
     return bool(words) and any(c.isupper() for c in words[-1]) and words[0].lower() not in PERSON_PRONOUNS
 
 
-def extract_claims(docs: Sequence[Document], batch_size: int = 256) -> pl.DataFrame:
-    """Claims of all documents, in document then sentence order, with the schema of ``CLAIM_COLUMNS``."""
+def extract_claims(docs: Sequence[Document], batch_size: int = 256, *, truecase: bool = True) -> pl.DataFrame:
+    """Claims of all documents, in document then sentence order, with the schema of ``CLAIM_COLUMNS``.
+    ``truecase=False`` parses headlines as printed (benchmarks/title_frames.py measures the difference)."""
     units = _units(docs)
     columns: dict[str, list] = {name: [] for name in CLAIM_SCHEMA}
     last_named: dict[int, str] = {}
     previous: tuple[int, int, str | None] | None = None  # (doc, end offset, subject) of the last body sentence
-    for unit, parsed in zip(units, parse((parser_form(u.text) for u in units), batch_size), strict=True):
+    for unit, parsed in zip(units, parse((_parser_text(u, docs, truecase) for u in units), batch_size), strict=True):
         doc = docs[unit.doc]
+        if unit.headline:
+            parsed = restore_words(parsed, parser_form(unit.text))
         props = propositions(parsed, headline=unit.headline, min_words=1 if unit.sole else 2)
         if unit.lead is not None and (_POSSESSIVE.search(unit.lead) or unit.offset == unit.sent_offset):
             props = [_with(p, speaker=p.speaker or unit.lead) for p in props]

@@ -55,7 +55,7 @@ class Settings:
     # pooled NLI dev precision >= 0.95 that links no ARC-train agree pair (docs/EVALUATION.md, NLI v7: 0.95).
     contradiction_threshold: float = 0.95
     # The NLI path flags a pair only when the two claims' frames also clash (one negates the other, antonym
-    # verbs, numbers or dates that do not fit: claimmatch/judge.py ``frame_relation``). On real news v7 calls
+    # verbs, numbers or dates that do not fit, doer and target swapped: claimmatch/judge.py ``frame_relation``). On real news v7 calls
     # parallel statements about two things contradictions ("Liam Neeson won best actor for Kinsey" / "Jamie
     # Foxx won best actor for Ray"); every such flag read was wrong. docs/EVALUATION.md, "A reason in the frames".
     nli_flag_needs_clash: bool = True

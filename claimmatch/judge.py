@@ -30,6 +30,27 @@ NEGATIVE_PREDICATES = frozenset({"exclude", "refuse", "lack", "deny", "reject", 
 # Modalities (claimmatch/propositions.py INTENT) and stances that do the same: "failed to comply", "denied that P".
 NEGATIVE_MODALITIES = frozenset({"fails", "refuses"})
 NEGATIVE_STANCES = frozenset({"denies"})
+# Bump when a frame rule changes what the judge decides: stored verdicts of other rules are not reused.
+FRAME_RULES = 2  # 2: swapped roles clash
+# Words that end a noun phrase's head: "Millions of workers" is headed by "Millions".
+_AFTER_HEAD = frozenset("of in for from with at on by to about over under between against including among who "
+                        "which that whose as than".split())
+
+
+def phrase_words(phrase: str | None) -> list[str]:
+    return re.findall(r"[\w’'.%$-]+", phrase or "")
+
+
+def head_word(words: list[str]) -> str:
+    """The last word of the phrase before a preposition or a relative word ("Millions of ... workers")."""
+    for k, w in enumerate(words):
+        if k and w.lower() in _AFTER_HEAD:
+            return words[k - 1]
+    return words[-1] if words else ""
+
+
+def _head_of(phrase: str | None) -> str:
+    return head_word(phrase_words(phrase)).lower().strip(".")
 
 
 def polarity_negative(row: dict) -> bool:
@@ -49,6 +70,7 @@ class Frame:
     numbers: frozenset[str] = frozenset()
     dates: frozenset[str] = frozenset()
     negated: bool = False  # the claim's polarity (:func:`polarity_negative`), not only a grammatical "not"
+    roles: tuple[str, str] = ("", "")  # head words of the (first) claim's agent and patient, lower-cased
 
     @classmethod
     def of(cls, rows: Sequence[dict]) -> Frame:
@@ -58,8 +80,9 @@ class Frame:
             return [v for r in rows for v in (r.get(key) or [])]
 
         preds = frozenset(r["predicate"] for r in rows if r.get("predicate")) - LIGHT_PREDICATES
+        roles = (_head_of(rows[0].get("agent")), _head_of(rows[0].get("patient"))) if rows else ("", "")
         return cls(preds, frozenset(v.lower() for v in values("entities")), fact_values("numbers", values("numbers")),
-                   fact_values("dates", values("dates")), bool(rows) and polarity_negative(rows[0]))
+                   fact_values("dates", values("dates")), bool(rows) and polarity_negative(rows[0]), roles)
 
 
 def claim_frames(claims: pl.DataFrame, rows: np.ndarray) -> dict[int, Frame] | None:
@@ -67,7 +90,8 @@ def claim_frames(claims: pl.DataFrame, rows: np.ndarray) -> dict[int, Frame] | N
     cols = ("predicate", "entities", "numbers", "dates", "negated")
     if not all(c in claims.columns for c in cols) or len(rows) == 0:
         return None
-    cols += tuple(c for c in ("modality", "stance") if c in claims.columns)  # polarity: "failed to", "denied"
+    # polarity ("failed to", "denied") and roles
+    cols += tuple(c for c in ("modality", "stance", "agent", "patient") if c in claims.columns)
     picked = claims.select(cols)[rows.tolist()]
     return {int(r): Frame.of([row]) for r, row in zip(rows.tolist(), picked.iter_rows(named=True), strict=True)}
 
@@ -80,11 +104,20 @@ def frame_relation(a: Frame, b: Frame) -> tuple[bool, bool]:
     held on Wednesday" are different claims. clash: opposite polarity, opposite acts (:func:`opposite_acts`:
     "Rim should be raised" / "they should lower the rim", cosine 0.76), or conflicting numbers or dates (both
     give some and they do not fit, :func:`values_conflict`): "It is cutting 600 jobs" / "It is cutting 4,400 jobs" (cosine 0.90) and "The
-    dollar edged lower on Tuesday" / "… on Wednesday" are two facts, however close their wording.
+    dollar edged lower on Tuesday" / "… on Wednesday" are two facts, however close their wording; or the same
+    act with doer and target swapped (:func:`swapped_roles`).
     """
     clash = bool(clash_reasons(a, b))
     shared = bool(a.predicates & b.predicates or a.entities & b.entities)
     return (shared and not clash), clash
+
+
+def swapped_roles(a: Frame, b: Frame) -> bool:
+    """The same act with doer and target swapped: "Google takes on Microsoft" / "Microsoft takes on Google",
+    "She beat Petrova" / "She was beaten by Petrova" (cosines 0.9 and more: embeddings weigh words, not roles)."""
+    (agent_a, target_a), (agent_b, target_b) = a.roles, b.roles
+    return (bool(agent_a and target_a) and agent_a != target_a and (agent_a, target_a) == (target_b, agent_b)
+            and bool(a.predicates & b.predicates))
 
 
 def clash_reasons(a: Frame, b: Frame) -> list[str]:
@@ -94,6 +127,8 @@ def clash_reasons(a: Frame, b: Frame) -> list[str]:
         reasons.append("one negates the other")
     if opposite_acts(a.predicates, b.predicates):
         reasons.append("antonym verbs")
+    if swapped_roles(a, b):
+        reasons.append("roles swapped")
     if values_conflict(a.numbers, b.numbers, "numbers"):
         reasons.append("numbers that do not fit")
     if values_conflict(a.dates, b.dates, "dates"):

@@ -22,7 +22,7 @@ MODEL_VERSION = "3.8.0"
 # Components not needed by the proposition rules (sentences come from claimmatch/segment.py).
 EXCLUDE = ("ner", "senter")
 # Bump when the proposition rules change what they extract: indexes made by older rules are refused.
-RULES_VERSION = "3"
+RULES_VERSION = "4"
 
 
 def model_dir() -> Path:
@@ -78,3 +78,15 @@ def extractor_info() -> dict:
     return {"name": f"spacy/{meta['lang']}_{meta['name']}+propositions",
             "version": f"{meta['version']}+rules{RULES_VERSION}",
             "weights_sha256": _weights_sha256()}
+
+
+def restore_words(doc, text: str):
+    """``doc`` (parsed from a same-length rewrite of ``text``: a headline put in sentence case) with the words
+    of ``text`` and the parse of ``doc``: tags, lemmas, dependencies. Claims then quote what was printed."""
+    from spacy.tokens import Doc
+
+    if doc.text == text:
+        return doc
+    return Doc(doc.vocab, words=[text[t.idx:t.idx + len(t)] for t in doc], spaces=[bool(t.whitespace_) for t in doc],
+               tags=[t.tag_ for t in doc], pos=[t.pos_ for t in doc], morphs=[str(t.morph) for t in doc],
+               lemmas=[t.lemma_ for t in doc], heads=[t.head.i for t in doc], deps=[t.dep_ for t in doc])

@@ -24,7 +24,7 @@ from claimmatch.contradict import store as contradiction_store
 from claimmatch.embed import Embedder, MiniLMEmbedder, cached_encoder
 from claimmatch.errors import InputError
 from claimmatch.ingest import load_documents
-from claimmatch.judge import CosineJudge, NLIJudge, PairJudge
+from claimmatch.judge import FRAME_RULES, CosineJudge, NLIJudge, PairJudge
 from claimmatch.parser import extractor_info
 from claimmatch.prepare import prepare
 from claimmatch.records import CLAIM_COLUMNS, IngestReport
@@ -103,7 +103,7 @@ def judge_setup(judge: PairJudge, settings: Settings) -> dict:
     names = ("threshold", "min_similarity", "contradiction_threshold", "entailment_threshold",
              "frame_entailment_threshold")
     return {"judge": judge.name, "model": getattr(getattr(judge, "model", None), "name", None),
-            "text": settings.embed_field, "story_threshold": settings.story_threshold,
+            "text": settings.embed_field, "story_threshold": settings.story_threshold, "frame_rules": FRAME_RULES,
             **{k: getattr(judge, k, None) for k in names}}
 
 

@@ -264,6 +264,25 @@ def _as_clause_subject(head):
     return None
 
 
+def _headline_shared_subjects(heads, sent) -> dict:
+    """Headline verbs that share the subject of the clause before them: "IBM unveils security service, notes
+    big jump in attacks" is two acts of IBM. The parser reads the first clause as the complement of the
+    second verb, as in quote-first news ("…, notes the report"), so that verb is left without a subject and
+    a subjectless "Notes big jump in attacks" came out. Only a finite root verb with no subject, after a
+    comma that ends a complement clause with a subject of its own."""
+    out = {}
+    for h in heads:
+        if h.dep_ != "ROOT" or _subject(h) is not None or h.tag_ not in {"VBZ", "VBP", "VBD"}:
+            continue
+        for c in h.children:
+            last = max(t.i for t in c.subtree)
+            if (c.dep_ in {"ccomp", "parataxis"} and c.i < h.i and _subject(c) is not None
+                    and last + 1 < h.i and sent[last + 1].text == "," and last + 2 == h.i):
+                out[h.i] = _subject(c)
+                break
+    return out
+
+
 def _noun_clause(tok) -> bool:
     """ "reports that P", "the fact that P": a clause with its own subject under a reporting noun."""
     return (tok.dep_ in {"acl", "ccomp"} and tok.pos_ in {"VERB", "AUX"} and tok.head.pos_ == "NOUN"
@@ -499,9 +518,10 @@ def propositions(sent, *, headline: bool = False, min_words: int = 2) -> list[Pr
     out: list[tuple[int, Proposition]] = []
     frames_of: set[int] = set()  # reporting verbs with a split-off complement: their "X said" is no claim
     reported: dict[int, tuple] = {}
+    shared = _headline_shared_subjects(heads, sent) if headline else {}
     for h in heads:
         verb, stance = _reporter(h)
-        if verb is not None:
+        if verb is not None and verb.i not in shared:
             reported[h.i] = (verb, stance)
             frames_of.add(verb.i)
     appos_claims = []
@@ -569,8 +589,8 @@ def propositions(sent, *, headline: bool = False, min_words: int = 2) -> list[Pr
         if (verb_stance is not None or _noun_clause(h)) and kept and not isinstance(kept[0], str) and \
                 kept[0].lower_ == "that" and len(kept) > 3:
             kept = kept[1:]
-        if h.dep_ == "conj" and _subject(h) is None:
-            subj = stranded[h.i] if h.i in stranded else _borrowed_subject(h)
+        if (h.dep_ == "conj" or h.i in shared) and _subject(h) is None:
+            subj = stranded[h.i] if h.i in stranded else shared.get(h.i) or _borrowed_subject(h)
             if subj is not None:
                 kept = _with_subject(kept, subj)
         words = [t for t in kept if isinstance(t, str) or t.is_alpha]
@@ -586,7 +606,7 @@ def propositions(sent, *, headline: bool = False, min_words: int = 2) -> list[Pr
         real = [t for t in kept if not isinstance(t, str)]
         if not real:
             continue
-        frame = _frame(h, {t.i for t in real}, rel_antecedent, stranded.get(h.i))
+        frame = _frame(h, {t.i for t in real}, rel_antecedent, stranded.get(h.i, shared.get(h.i)))
         named = [t for t in rel_tokens if t.i not in {x.i for x in real}] if any(isinstance(t, str) for t in kept) else []
         ents, nums, dates = _mentions(sorted(named, key=lambda t: t.i) + real)
         text = _readable(_join_mixed(kept))

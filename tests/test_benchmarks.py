@@ -110,3 +110,16 @@ def test_arc_end_to_end_draws_distinct_pairs_and_scores_links_and_clusters() -> 
     assert out["pairs_without_claims"] == {"claim_doc": 1, "post_doc": 1}
     assert out["story_cosine"]["disagree"]["at_or_above_story_threshold"] == 1
     assert out["story_cosine"]["agree"]["n"] == 1
+
+
+def test_title_frames_counts_a_title_right_when_one_claim_has_an_accepted_predicate() -> None:
+    from benchmarks.title_frames import score
+
+    items = [{"doc_id": "a", "split": "dev", "accept": ["post", "forecast"]},
+             {"doc_id": "b", "split": "dev", "accept": ["threaten"]},
+             {"doc_id": "c", "split": "dev", "accept": None},  # a listing: no act, not counted
+             {"doc_id": "d", "split": "test", "accept": ["cut"]}]
+    titles = {"a": [{"predicate": "profit", "agent": None}, {"predicate": "forecast", "agent": "Ciena"}],
+              "b": [{"predicate": "strike", "agent": "CANADIAN SEAFARERS THREATEN"}]}
+    assert score(items, titles) == {"dev": {"titles": 2, "predicate_right": 1, "with_agent": 2},
+                                    "test": {"titles": 1, "predicate_right": 0, "with_agent": 0}}

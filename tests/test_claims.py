@@ -184,6 +184,16 @@ def test_headline_without_verb_and_speaker_lead():
     assert verbless["text"].to_list() == ["Aleppo Cease-fire on Brink of Collapse."]
 
 
+def test_headline_verbs_after_a_comma_share_the_first_clauses_subject():
+    """Read as quote-first news ("…, notes the report"), the second act lost its doer: "Notes Big Jump In Attacks"."""
+    df = extract_claims([Document(doc_id="h", text="", title="IBM Unveils Security Intel Service, Notes Big Jump In Attacks")])
+    assert [(r["text"], r["agent"], r["predicate"], r["reporting_verb"]) for r in df.to_dicts()] == [
+        ("IBM Unveils Security Intel Service.", "IBM", "unveil", None),
+        ("IBM Notes Big Jump In Attacks.", "IBM", "note", None)]
+    reported = extract_claims([Document(doc_id="r", text="", title="Rates to rise, says Fed")])
+    assert reported["speaker"].to_list() == ["Fed"]  # a verb with its own subject still reports
+
+
 def test_headline_with_a_source_after_the_colon():
     """AG News titles that gave no claim: the source named after the colon is the speaker, not the claim."""
     titles = {"a": "Older mobiles may cause tumours: study", "b": "Arafat in critical condition: aides",

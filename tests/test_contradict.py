@@ -338,6 +338,16 @@ def test_a_target_is_one_thing_unless_indefinite_a_quantity_or_a_bare_plural(pat
     assert is_one_thing(patient, names) is one
 
 
+@pytest.mark.parametrize("patient, names, one", [
+    ("STOCK SPLIT", ["CINCINNATI BELL"], False), ("peace prize", [], False),  # "a" dropped, as headlines do
+    ("Cease-fire", ["Aleppo"], False), ("Aleppo Cease-fire", ["Aleppo"], True), ("GATES NOMINATION", ["GATES"], True),
+    ("the truce", [], True), ("Best Buy", ["Best Buy"], True), ("jobs", [], False),
+    ("Tory spending plans", ["Tory"], False),  # a bare plural stays many things
+])
+def test_in_a_headline_a_bare_singular_is_one_thing_only_with_a_name_in_it(patient, names, one):
+    assert is_one_thing(patient, names, headline=True) is one
+
+
 @pytest.mark.parametrize("rows, names", [
     # two causes, no doers: both can be true
     ([("o1", "The poor summer weather hit the sales.", "the poor summer weather", "hit", "the sales"),

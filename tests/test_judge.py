@@ -9,7 +9,7 @@ import polars as pl
 
 from claimmatch.cluster import cluster_claims
 from claimmatch.config import Settings
-from claimmatch.judge import Frame, NLIJudge, decide, frame_relation, reverse_can_change
+from claimmatch.judge import Frame, NLIJudge, clash_reasons, decide, frame_relation, reverse_can_change
 from claimmatch.report import marked_sentence
 from claimmatch.store import build_faiss
 
@@ -34,6 +34,19 @@ def test_frames_agree_on_a_shared_predicate_or_mention_and_clash_on_polarity():
     assert frame_relation(be_a, be_b) == (False, True)  # two facts: they clash
     talks = Frame.of([{"predicate": "begin", "entities": [], "numbers": [], "dates": ["Wednesday"]}])
     assert frame_relation(hold, talks) == (False, False)
+
+
+def test_the_same_act_with_doer_and_target_swapped_is_another_claim():
+    def frame(agent, patient, predicate="take"):
+        return Frame.of([{"agent": agent, "patient": patient, "predicate": predicate, "entities": [agent, patient]}])
+
+    assert clash_reasons(frame("Google", "Microsoft"), frame("Microsoft", "Google")) == ["roles swapped"]
+    assert frame_relation(frame("Google", "Microsoft"), frame("Microsoft", "Google")) == (False, True)
+    # "She beat unseeded Russian Nadia Petrova" / "She was beaten by Nadia Petrova": heads decide
+    assert clash_reasons(frame("She", "unseeded Russian Nadia Petrova", "beat"), frame("Nadia Petrova", "she", "beat"))
+    assert clash_reasons(frame("Google", "Microsoft"), frame("Google Inc", "Microsoft")) == []  # no swap
+    assert clash_reasons(frame("Google", "Microsoft"), frame("Microsoft", "Google", "sue")) == []  # other acts
+    assert clash_reasons(frame("Lord Woolf", "Lord Chief Justice", "be"), frame("Lord Chief Justice", "Lord Woolf", "be")) == []
 
 
 def test_borderline_pair_joins_on_agreeing_frames_with_strong_mean_entailment():

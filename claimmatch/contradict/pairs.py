@@ -12,7 +12,7 @@ PAIR_SCHEMA = {
     # Why the pair is flagged: "nli" (the model calls it a contradiction), "who-did-it" (same act on the
     # same target by different agents) or "nli+who-did-it"; the frame columns are set for who-did-it rows.
     # reason: for the NLI path, why the frames clash too ("one negates the other", "antonym verbs",
-    # "numbers that do not fit", "dates that do not fit"; claimmatch/judge.py clash_reasons).
+    # "numbers that do not fit", "dates that do not fit", "roles swapped"; claimmatch/judge.py clash_reasons).
     "basis": pl.String, "reason": pl.String, "agent_a": pl.String, "agent_b": pl.String, "predicate": pl.String, "patient": pl.String,
 }
 PAIR_COLUMNS = list(PAIR_SCHEMA)

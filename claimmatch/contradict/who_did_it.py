@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from claimmatch.judge import antonyms, fact_values, values_conflict
+from claimmatch.judge import antonyms, fact_values, head_word, phrase_words, values_conflict
 
 # Verbs that say nothing about who did something: copulas, possession, reporting, light verbs.
 LIGHT_VERBS = frozenset(
@@ -63,9 +63,6 @@ def _is_party(phrase: str | None) -> bool:
 
 
 _PARTY_NOUNS = Path(__file__).resolve().parent.parent / "lexicon" / "party_nouns.json"
-# Words that end a noun phrase's head: "Millions of workers" is headed by "Millions".
-_AFTER_HEAD = frozenset("of in for from with at on by to about over under between against including among who "
-                        "which that whose as than".split())
 _INDEFINITE = frozenset("a an some any many several few more most much no another".split())
 _DEFINITE = frozenset("the this that these those".split())
 # "his ankle", "her place", "their jobs": each doer's own, so two doers act on two things
@@ -79,20 +76,8 @@ def party_nouns() -> frozenset[str]:
     return frozenset(json.loads(_PARTY_NOUNS.read_text(encoding="utf-8"))["nouns"])
 
 
-def _words(phrase: str | None) -> list[str]:
-    return re.findall(r"[\w’'.%$-]+", phrase or "")
-
-
-def _head(words: list[str]) -> str:
-    """The last word of the phrase before a preposition or a relative word ("Millions of ... workers")."""
-    for k, w in enumerate(words):
-        if k and w.lower() in _AFTER_HEAD:
-            return words[k - 1]
-    return words[-1] if words else ""
-
-
 def _name_words(names: list[str] | None) -> set[str]:
-    return {w.lower() for name in names or [] for w in _words(name)}
+    return {w.lower() for name in names or [] for w in phrase_words(name)}
 
 
 def _singulars(word: str) -> set[str]:
@@ -115,29 +100,32 @@ def is_doer(agent: str | None, names: list[str] | None) -> bool:
     poor summer weather" / "the popularity of the Atkins diet" hit sales; "consumer spending" / "export
     sales" drove growth) or two works ("Oscar-nominated euthanasia film" / "Alexander Payne" won) are not
     two accounts of one doer."""
-    head = _head(_words(agent)).lower().strip(".")
+    head = head_word(phrase_words(agent)).lower().strip(".")
     if not head:
         return False
     return head in _name_words(names) or not party_nouns().isdisjoint(_singulars(head))
 
 
-def is_one_thing(patient: str | None, names: list[str] | None = None) -> bool:
+def is_one_thing(patient: str | None, names: list[str] | None = None, headline: bool = False) -> bool:
     """Whether a target phrase picks out one thing, so that two accounts of an act on it can be accounts of
     one event: a definite phrase or one owned by a name ("the ceasefire", "Yukos' main production arm"), a
     name, a bare singular ("cease-fire", headline style). Not an indefinite or a quantity ("a jail
     sentence", "an interesting challenge", "$300 million"), nor a bare plural ("interest rates",
     "bonuses"): many parties raise rates, each its own; nor the doer's own ("his ankle", "its benchmark
     interest rate", "her place"): two doers, two ankles. ``names``: the claim's
-    entities, so "Yukos" is a name, not a plural."""
-    words = [w.lower() for w in _words(patient)]
+    entities, so "Yukos" is a name, not a plural. In a ``headline``, which drops "a" as readily as "the", a
+    bare singular is one thing only with a name in it ("Aleppo Cease-fire", "Gates Nomination"): "CINCINNATI
+    BELL SETS STOCK SPLIT" and "ALCAN ALUMINIUM SETS STOCK SPLIT" are two splits."""
+    words = [w.lower() for w in phrase_words(patient)]
     if not words or words[0] in _INDEFINITE | _OWN or words[0][0].isdigit() or words[0][0] in "$£€%":
         return False
     if words[0] in _DEFINITE or any(w.endswith(("'s", "’s", "s'", "s’")) for w in words):
         return True
-    head = _head(words).strip(".")
+    head = head_word(words).strip(".")
     if head in _name_words(names):
         return True
-    return not (head.endswith("s") and not head.endswith(("ss", "us", "is")))
+    singular = not (head.endswith("s") and not head.endswith(("ss", "us", "is")))
+    return singular and (not headline or not _name_words(names).isdisjoint(w.strip(".") for w in words))
 
 
 @dataclass
@@ -176,12 +164,13 @@ def eligible_rows(claims: pl.DataFrame) -> np.ndarray:
         & ~pl.col("negated").fill_null(False) & pl.col("stance").fill_null("asserts").eq("asserts")
         & pl.col("agent").is_not_null() & pl.col("patient").is_not_null()).to_series()
     candidates = np.flatnonzero(maybe.to_numpy())
-    picked = claims.select("agent", "patient", *(["entities"] if "entities" in claims.columns else []))[
+    picked = claims.select("agent", "patient", *(c for c in ("entities", "is_title") if c in claims.columns))[
         candidates.tolist()]
     names = picked["entities"].to_list() if "entities" in picked.columns else [None] * len(picked)
-    rows = [int(k) for k, agent, patient, n in zip(candidates, picked["agent"].to_list(), picked["patient"].to_list(),
-                                                   names, strict=True)
-            if _is_party(agent) and _is_party(patient) and is_doer(agent, n) and is_one_thing(patient, n)]
+    titles = picked["is_title"].fill_null(False).to_list() if "is_title" in picked.columns else [False] * len(picked)
+    rows = [int(k) for k, agent, patient, n, title in zip(candidates, picked["agent"].to_list(),
+                                                          picked["patient"].to_list(), names, titles, strict=True)
+            if _is_party(agent) and _is_party(patient) and is_doer(agent, n) and is_one_thing(patient, n, title)]
     return np.asarray(rows, dtype=np.int64)
 
 
@@ -534,7 +523,7 @@ def _names_other_agent(claims: pl.DataFrame, i: np.ndarray, j: np.ndarray) -> np
 
     def stands_for(a: int, b: int) -> bool:
         # b's doer is a name only if its head is ("Yukos", "Deutsche Bank"; not "US-backed terrorist groups")
-        head = words(_head(_words(agent_of[b])))
+        head = words(head_word(phrase_words(agent_of[b])))
         return refers_back[a] and named([w for w in doers[b] if head and head <= w], doc_names[doc_of[a]])
 
     for k, (a, b) in enumerate(zip(i.tolist(), j.tolist(), strict=True)):
@@ -546,7 +535,7 @@ def _names_other_agent(claims: pl.DataFrame, i: np.ndarray, j: np.ndarray) -> np
 def _refers_back(agent: str | None) -> bool:
     """A definite or possessive description ("the firm", "The embattled Russian oil giant", "her
     director"): it stands for someone its article has named, not for a party of its own."""
-    found = _words(agent)
+    found = phrase_words(agent)
     return bool(found) and found[0].lower() in _DEFINITE | _OWN
 
 
