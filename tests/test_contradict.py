@@ -15,7 +15,7 @@ from claimmatch.config import Settings
 from claimmatch.contradict import find_contradictions, topic_label
 from claimmatch.contradict.camps import _camps
 from claimmatch.contradict.candidates import nli_candidates, shared_subject_pairs
-from claimmatch.contradict.who_did_it import frame_pairs, is_doer, is_one_thing
+from claimmatch.contradict.who_did_it import frame_pairs, is_doer, is_one_thing, one_target_in_words
 from claimmatch.judge import NLIJudge
 from claimmatch.nli_rules import contradiction_score, needs_reverse
 from claimmatch.report import render_contradictions_md
@@ -346,6 +346,19 @@ def test_a_target_is_one_thing_unless_indefinite_a_quantity_or_a_bare_plural(pat
 ])
 def test_in_a_headline_a_bare_singular_is_one_thing_only_with_a_name_in_it(patient, names, one):
     assert is_one_thing(patient, names, headline=True) is one
+
+
+@pytest.mark.parametrize("a, b, one", [
+    ("The ceasefire", "the ceasefire agreement in Syria", True), ("The ceasefire", "cease-fire", True),
+    ("the Aleppo truce", "the Aleppo ceasefire", True),  # WordNet synonyms
+    ("the Syrian ceasefire", "the ceasefire in Syria", True), ("the Athens Olympics", "the Olympics", True),
+    ("best actress", "best actor", False), ("the best actress award", "the best film award", False),
+    ("Everton's best chance", "Arsenal's best chance", False), ("Europe", "France", False),
+    ("the award", "the Oscar", False),
+])
+def test_two_targets_are_one_thing_only_if_the_words_of_one_are_in_the_other(a, b, one):
+    assert one_target_in_words(a, b) is one
+    assert one_target_in_words(b, a) is one
 
 
 @pytest.mark.parametrize("rows, names", [

@@ -69,6 +69,51 @@ _DEFINITE = frozenset("the this that these those".split())
 _OWN = frozenset("its their his her our my your".split())
 
 
+_SYNONYMS = Path(__file__).resolve().parent.parent / "lexicon" / "noun_synonyms.json"
+
+
+@functools.cache
+def _synonyms() -> dict[str, frozenset[str]]:
+    """Word → the words that share a WordNet sense with it (scripts/build_lexicon.py), hyphens dropped."""
+    out: dict[str, set[str]] = {}
+    for group in json.loads(_SYNONYMS.read_text(encoding="utf-8"))["groups"]:
+        for word in group:
+            out.setdefault(word, set()).update(group)
+    return {w: frozenset(g) for w, g in out.items()}
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _content_words(phrase: str | None) -> frozenset[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    words = (w.removesuffix("'s").removesuffix("’s").strip("'’") for w in normalize(phrase or "").split())
+    return frozenset(w for w in words if w and w not in STOP_WORDS)
+
+
+def _same_word(w: str, v: str) -> bool:
+    """One word under two spellings or as synonyms: "forces" / "force", "Syria" / "Syrian", "truce" /
+    "ceasefire". Not "actress" / "actor", "Everton" / "Arsenal"."""
+    if w == v or not _singulars(w).isdisjoint(_singulars(v)):
+        return True
+    if min(len(w), len(v)) >= 4 and (w.startswith(v) or v.startswith(w)):
+        return True
+    return v in _synonyms().get(w, frozenset())
+
+
+def one_target_in_words(a: str | None, b: str | None) -> bool:
+    """Whether two target phrases can name one thing by their words: every content word of one is a word of
+    the other, or its synonym ("The ceasefire" / "the ceasefire agreement in Syria", "the Aleppo truce" /
+    "the Aleppo ceasefire", "the Athens Olympics" / "the Olympics"). Embeddings put a category next to its
+    neighbours ("best actress" / "best actor" 0.8, "the best actress award" / "the best film award",
+    "Everton's best chance" / "Arsenal's best chance"): two prizes, two chances, two acts."""
+    wa, wb = _content_words(a), _content_words(b)
+
+    def covered(x: frozenset[str], y: frozenset[str]) -> bool:
+        return all(any(_same_word(w, v) for v in y) for w in x)
+
+    return not wa or not wb or covered(wa, wb) or covered(wb, wa)
+
+
 @functools.cache
 def party_nouns() -> frozenset[str]:
     """Nouns with a WordNet 3.0 sense that names a person or a group, and weapons and military craft
@@ -435,6 +480,8 @@ def frame_pairs(claims: pl.DataFrame, clusters: np.ndarray, claim_vectors: np.nd
     kept = np.concatenate(found) if found else np.zeros(0, np.int64)
     kept = kept[~_other_event(claims, kept // len(claims), kept % len(claims))]
     kept = kept[~_names_other_agent(claims, kept // len(claims), kept % len(claims))]
+    kept = kept[[one_target_in_words(patient_col[a], patient_col[b])
+                 for a, b in zip((kept // len(claims)).tolist(), (kept % len(claims)).tolist(), strict=True)]]
     if verb_threshold is not None:
         fa, fb = np.searchsorted(rows, kept // len(claims)), np.searchsorted(rows, kept % len(claims))
         kept = kept[~_other_act([preds[f] for f in fa.tolist()], [preds[f] for f in fb.tolist()], encode,
