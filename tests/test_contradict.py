@@ -368,6 +368,14 @@ def test_two_targets_are_one_thing_only_if_the_words_of_one_are_in_the_other(a, 
     # many parties raise rates, each its own
     ([("o1", "The Fed raised interest rates.", "The Fed", "raise", "interest rates"),
       ("o2", "China raised interest rates.", "China", "raise", "interest rates")], [["Fed"], ["China"]]),
+    # two speakers accusing one party made two statements, not two accounts of one deed
+    ([("o1", "Jack Straw accused the Tories.", "Jack Straw", "accuse", "the Tories"),
+      ("o2", "Alan Milburn accused the Tories.", "Alan Milburn", "accuse", "the Tories")],
+     [["Jack Straw", "Tories"], ["Alan Milburn", "Tories"]]),
+    # two prizes: "actress" is not "actor"
+    ([("o1", "Annette Bening won the best actress award.", "Annette Bening", "win", "the best actress award"),
+      ("o2", "Jamie Foxx won the best actor award.", "Jamie Foxx", "win", "the best actor award")],
+     [["Annette Bening"], ["Jamie Foxx"]]),
 ])
 def test_who_did_it_asks_doers_about_one_thing(rows, names):
     claims = framed(rows).with_columns(pl.Series("entities", names, dtype=pl.List(pl.String)))

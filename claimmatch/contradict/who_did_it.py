@@ -114,6 +114,16 @@ def one_target_in_words(a: str | None, b: str | None) -> bool:
     return not wa or not wb or covered(wa, wb) or covered(wb, wa)
 
 
+_SPEECH_VERBS = Path(__file__).resolve().parent.parent / "lexicon" / "speech_verbs.json"
+
+
+@functools.cache
+def speech_verbs() -> frozenset[str]:
+    """Verbs whose every WordNet sense is a speech act ("accuse", "urge", "warn"): two speakers who accuse one
+    party made two statements, not two accounts of one deed (scripts/build_lexicon.py)."""
+    return frozenset(json.loads(_SPEECH_VERBS.read_text(encoding="utf-8"))["verbs"])
+
+
 @functools.cache
 def party_nouns() -> frozenset[str]:
     """Nouns with a WordNet 3.0 sense that names a person or a group, and weapons and military craft
@@ -200,12 +210,12 @@ class KnownCells:
 
 
 def eligible_rows(claims: pl.DataFrame) -> np.ndarray:
-    """Claims whose frame names an act, one target (:func:`is_one_thing`) and a party that did it
-    (:func:`is_doer`), asserted and not negated."""
+    """Claims whose frame names an act (not a light verb, nor a speech act: :func:`speech_verbs`), one target
+    (:func:`is_one_thing`) and a party that did it (:func:`is_doer`), asserted and not negated."""
     # the column tests on arrays first, the phrase tests on the rows left
     maybe = claims.select(
         pl.col("predicate").str.len_chars().fill_null(0).gt(0)
-        & ~pl.col("predicate").str.to_lowercase().is_in(list(LIGHT_VERBS)).fill_null(False)
+        & ~pl.col("predicate").str.to_lowercase().is_in(list(LIGHT_VERBS | speech_verbs())).fill_null(False)
         & ~pl.col("negated").fill_null(False) & pl.col("stance").fill_null("asserts").eq("asserts")
         & pl.col("agent").is_not_null() & pl.col("patient").is_not_null()).to_series()
     candidates = np.flatnonzero(maybe.to_numpy())
