@@ -91,15 +91,20 @@ def _common(word: str) -> bool:
     return all(p in _function_words() or bool(_forms(p) & common_words()) for p in parts if p)
 
 
-def _lowered(word: str, evidence: CaseEvidence | None, upper: bool) -> bool:
-    """Whether ``word`` (as printed in a headline) is a lower-case word of the sentence."""
+def _recased(word: str, evidence: CaseEvidence | None, upper: bool) -> str:
+    """``word`` (as printed in a title-case or, with ``upper``, an all-capitals headline) as a sentence would
+    print it: lower case when the article or the word list says so, else a name ("Brazil", "Cincinnati")
+    or, in capitals of three letters or fewer, an abbreviation ("GM", "US") kept as printed."""
     low = word.lower()
-    seen = evidence.verdict(low) if evidence is not None else None
-    if seen is not None:
-        return seen
-    if upper and (word in _KEEP_UPPER or (len(word) <= 3 and low not in _function_words())):
-        return False  # "GM", "USDA"-like short capitals are names
-    return _common(low)
+    abbreviation = upper and (word in _KEEP_UPPER or len(word) <= 3)
+    lowered = evidence.verdict(low) if evidence is not None else None
+    if lowered is None:
+        lowered = not (abbreviation and (word in _KEEP_UPPER or low not in _function_words())) and _common(low)
+    if lowered:
+        return low
+    if not upper or abbreviation:
+        return word
+    return "-".join(p[:1] + p[1:].lower() for p in word.split("-"))
 
 
 # "May" is the modal unless a date says otherwise ("in May", "May 5").
@@ -129,11 +134,7 @@ def sentence_case(text: str, evidence: CaseEvidence | None = None) -> str:
             first = False
         elif word.lower() == "may" and _month(text, m.start(), m.end()):
             new = word[0] + word[1:].lower()
-        elif _lowered(word, evidence, kind == "upper"):
-            new = word.lower()
-        elif kind == "upper" and (word in _KEEP_UPPER or len(word) <= 3):
-            new = word
         else:
-            new = "-".join(p[:1] + p[1:].lower() for p in word.split("-")) if kind == "upper" else word
+            new = _recased(word, evidence, kind == "upper")
         out[m.start():m.end()] = new
     return "".join(out)

@@ -285,7 +285,8 @@ def find_contradictions(claims: pl.DataFrame, vectors: np.ndarray, faiss_index_o
 
 def frame_clashes(claims: pl.DataFrame, i: np.ndarray, j: np.ndarray) -> list[list[str]]:
     """Why each pair's frames clash (:func:`claimmatch.judge.clash_reasons`): one claim negates what the
-    other asserts, their verbs are antonyms, or their numbers or dates do not fit; empty where they do not,
+    other asserts, their verbs are antonyms, their numbers or dates do not fit, or doer and target are
+    swapped; empty where they do not,
     and for tables without frame columns. The NLI path wants such a reason (``nli_flag_needs_clash``): on
     real news the model calls parallel statements about two things contradictions ("Women's tennis is
     exciting" / "Men's tennis is exciting as well", "Liam Neeson won best actor for Kinsey" / "Jamie Foxx

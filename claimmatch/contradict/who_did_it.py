@@ -176,11 +176,11 @@ def is_one_thing(patient: str | None, names: list[str] | None = None, headline: 
         return False
     if words[0] in _DEFINITE or any(w.endswith(("'s", "’s", "s'", "s’")) for w in words):
         return True
-    head = head_word(words).strip(".")
-    if head in _name_words(names):
+    head, name_words = head_word(words).strip("."), _name_words(names)
+    if head in name_words:
         return True
     singular = not (head.endswith("s") and not head.endswith(("ss", "us", "is")))
-    return singular and (not headline or not _name_words(names).isdisjoint(w.strip(".") for w in words))
+    return singular and (not headline or not name_words.isdisjoint(w.strip(".") for w in words))
 
 
 @dataclass
